@@ -1,0 +1,51 @@
+"""The context hook that hands ``derived`` to every template Copier renders.
+
+Copier loads this file by its path (``extensions/context.py:DerivedContext``),
+outside any package. The sibling modules are therefore loaded as a package
+under a name unique to this directory: ``copier update`` renders the old and
+the new template version in one process, and each must see its own code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from copier.errors import UserMessageError
+from copier_template_extensions import ContextHook
+
+
+def _load_sibling(name: str) -> ModuleType:
+    here = Path(__file__).resolve().parent
+    package = "_fastapi_golden_path_" + hashlib.sha256(str(here).encode()).hexdigest()[:12]
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package, here / "__init__.py", submodule_search_locations=[str(here)]
+        )
+        if spec is None or spec.loader is None:  # pragma: no cover - the file is right here
+            raise ImportError(f"cannot load the template extensions from {here}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module(f"{package}.{name}")
+
+
+_derived = _load_sibling("derived")
+
+
+class DerivedContext(ContextHook):  # type: ignore[misc]
+    """Adds ``derived`` to the context; refuses impossible answers before any file is written."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        derived = _derived.derive(context)
+        context["derived"] = derived
+        # Validators report errors question by question while prompting. Answers
+        # that skipped their validator (--defaults) are caught here, when the first
+        # path is rendered: before a single file exists.
+        if derived["errors"] and context.get("_copier_phase") == "render":
+            raise UserMessageError(_derived.first_error_line(derived["errors"]))

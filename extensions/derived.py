@@ -1,0 +1,193 @@
+"""Everything the template derives from the answers, computed once, in one place.
+
+``derive(answers)`` returns the ``derived`` namespace that copier.yml and every
+template file read: flags, per-target defaults, the capacity plan, and the
+validation errors keyed by the question they belong to. It must cope with a
+half-answered questionnaire: Copier renders defaults and validators while the
+later answers do not exist yet, so every rule runs only once its inputs exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import capacity, naming
+
+NOT_AVAILABLE = "is not available yet; it lands in a later release of this template"
+
+CAPACITY_KEYS = (
+    "db_max_connections",
+    "db_reserved_connections",
+    "max_replicas",
+    "web_processes",
+    "worker_processes",
+    "worker_concurrency",
+)
+
+DRIVERS = {"postgresql": "asyncpg", "mysql": "asyncmy", "sqlite": "aiosqlite"}
+DRIVER_REQUIREMENTS = {
+    "postgresql": "asyncpg>=0.30",
+    "mysql": "asyncmy>=0.2.10",
+    "sqlite": "aiosqlite>=0.20",
+}
+# An absolute path inside the image for containers, a relative one for `make run`.
+SQLITE_URL = "sqlite+aiosqlite:///./app.db"
+
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _int(answers: Mapping[str, Any], key: str) -> int | None:
+    """An integer answer, or None while it is missing or not a number yet."""
+    value = answers.get(key)
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def cors_origins_error(origins: Any) -> str | None:
+    """Why ``origins`` is not a list of browser origins (or ``["*"]``)."""
+    if not isinstance(origins, list):
+        return "cors_origins must be a YAML list, e.g. [https://app.example.com]"
+    for origin in origins:
+        if origin == "*":
+            continue
+        if not isinstance(origin, str) or not ORIGIN_PATTERN.match(origin):
+            return (
+                f"{origin!r} is not an origin: use scheme://host[:port] with no path, "
+                "e.g. https://app.example.com"
+            )
+    return None
+
+
+def combination_errors(answers: Mapping[str, Any]) -> dict[str, str]:
+    """Rules that span questions, keyed by the later question of each pair."""
+    errors: dict[str, str] = {}
+    database = answers.get("database")
+    target = answers.get("deploy_target")
+    queue = answers.get("queue")
+
+    if database == "sqlite" and target not in (None, "gunicorn"):
+        errors["deploy_target"] = (
+            f"sqlite cannot run on {target}: a SQLite file lives on one host; "
+            "pick postgresql or mysql, or deploy_target=gunicorn"
+        )
+    replicas = _int(answers, "max_replicas")
+    if database == "sqlite" and replicas is not None and replicas > 1:
+        errors["max_replicas"] = (
+            f"sqlite serves from one host, so max_replicas must be 1 (got {replicas}); "
+            "pick postgresql or mysql to run on more hosts"
+        )
+    processes = _int(answers, "web_processes")
+    if target in ("kubernetes", "lambda") and processes is not None and processes != 1:
+        errors["web_processes"] = (
+            f"{target} runs one process per replica (got web_processes={processes}); "
+            "scale with max_replicas instead"
+        )
+    pooler = answers.get("db_pooler", "none")
+    if pooler != "none" and database is not None and database != "postgresql":
+        errors["db_pooler"] = f"db_pooler={pooler} applies to postgresql only; use none"
+    if queue == "arq" and answers.get("broker") == "rabbitmq":
+        errors["broker"] = "arq runs on redis only; use broker=redis or queue=celery or dramatiq"
+    return errors
+
+
+def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | None:
+    """The planner's inputs, or None while any of them is still unanswered."""
+    database, target, queue = (answers.get(k) for k in ("database", "deploy_target", "queue"))
+    replicas, processes = _int(answers, "max_replicas"), _int(answers, "web_processes")
+    if database is None or target not in capacity.SURGE_FRACTION or queue is None:
+        return None
+    if replicas is None or processes is None:
+        return None
+    workers = concurrency = 0
+    if queue != "none":
+        workers_answer = _int(answers, "worker_processes")
+        concurrency_answer = _int(answers, "worker_concurrency")
+        if workers_answer is None or concurrency_answer is None:
+            return None
+        workers, concurrency = workers_answer, concurrency_answer
+
+    max_connections: int | None = None
+    reserved = 0
+    cap = capacity.MAX_CONNECTIONS_PER_PROCESS
+    if database in ("postgresql", "mysql"):
+        max_connections = _int(answers, "db_max_connections")
+        reserved_answer = _int(answers, "db_reserved_connections")
+        if max_connections is None or reserved_answer is None:
+            return None
+        reserved = reserved_answer
+    elif database == "sqlite":
+        cap = capacity.SQLITE_CONNECTIONS_PER_PROCESS
+    return capacity.CapacityInputs(
+        deploy_target=target,
+        max_replicas=replicas,
+        web_processes=processes,
+        max_connections=max_connections,
+        reserved_connections=reserved,
+        worker_processes=workers,
+        worker_concurrency=concurrency,
+        per_process_cap=cap,
+    )
+
+
+def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Build the ``derived`` namespace from whatever answers exist so far."""
+    name = str(answers.get("project_name") or "")
+    slug = str(answers.get("project_slug") or naming.slugify(name))
+    database = answers.get("database")
+    target = answers.get("deploy_target")
+    queue = answers.get("queue")
+    python_version = str(answers.get("python_version") or "3.12")
+
+    errors: dict[str, str] = {}
+    if "project_name" in answers and not name.strip():
+        errors["project_name"] = "project_name cannot be empty"
+    if "project_slug" in answers and (error := naming.slug_error(slug)):
+        errors["project_slug"] = error
+    if "package_name" in answers and (
+        error := naming.package_name_error(str(answers["package_name"]))
+    ):
+        errors["package_name"] = error
+    if "cors_origins" in answers and (error := cors_origins_error(answers["cors_origins"])):
+        errors["cors_origins"] = error
+    errors.update(combination_errors(answers))
+
+    plan = None
+    if (inputs := capacity_inputs(answers)) is not None:
+        try:
+            plan = capacity.plan_capacity(inputs)
+        except capacity.CapacityError as error:
+            for key in CAPACITY_KEYS:
+                if key in answers:
+                    errors.setdefault(key, str(error))
+
+    return {
+        "suggested_slug": naming.slugify(name),
+        "suggested_package_name": naming.package_name_for(slug),
+        "default_max_replicas": capacity.DEFAULT_MAX_REPLICAS.get(str(target), 1),
+        "default_web_processes": capacity.DEFAULT_WEB_PROCESSES.get(str(target), 1),
+        "default_worker_concurrency": capacity.DEFAULT_WORKER_CONCURRENCY.get(str(queue), 1),
+        "has_database": database not in (None, "none"),
+        "is_sqlite": database == "sqlite",
+        "db_driver": DRIVERS.get(str(database), ""),
+        "db_requirement": DRIVER_REQUIREMENTS.get(str(database), ""),
+        "database_url": SQLITE_URL if database == "sqlite" else "",
+        "has_queue": queue not in (None, "none"),
+        "uses_gunicorn": target == "gunicorn",
+        "uses_kubernetes": target == "kubernetes",
+        "uses_lambda": target == "lambda",
+        "python_version": python_version,
+        "python_tag": "py" + python_version.replace(".", ""),
+        "plan": plan,
+        "errors": errors,
+    }
+
+
+def first_error_line(errors: Mapping[str, str]) -> str:
+    """All errors as the one line a terminal or a portal shows."""
+    return "; ".join(f"{key}: {message}" for key, message in errors.items())

@@ -1,0 +1,1 @@
+"""The example resource: router -> service -> repository, each in its own file."""

@@ -1,0 +1,40 @@
+"""HTTP endpoints for items: parse the request, call the service, shape the response."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from .schemas import ItemCreate, ItemPage, ItemRead
+from .service import ItemServiceDep
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get("")
+async def list_items(
+    service: ItemServiceDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: Annotated[int | None, Query(ge=0, description="next_after of the previous page")] = None,
+) -> ItemPage:
+    return await service.page(limit=limit, after=after)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_item(
+    payload: ItemCreate, service: ItemServiceDep, request: Request, response: Response
+) -> ItemRead:
+    item = await service.create(payload)
+    response.headers["Location"] = str(request.url_for("get_item", item_id=item.id))
+    return ItemRead.model_validate(item)
+
+
+@router.get("/{item_id}")
+async def get_item(item_id: int, service: ItemServiceDep) -> ItemRead:
+    return ItemRead.model_validate(await service.get(item_id))
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: int, service: ItemServiceDep) -> None:
+    await service.delete(item_id)

@@ -1,0 +1,114 @@
+"""Errors as RFC 9457 problem details (application/problem+json), from one handler.
+
+Routers and services raise DomainError subclasses and never build responses;
+FastAPI's own HTTP and validation errors are rendered in the same shape, so a
+client parses exactly one error format.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """Base of the errors the service raises on purpose; subclasses set status and title."""
+
+    status: int = HTTPStatus.BAD_REQUEST
+    title: str = "Bad Request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class NotFoundError(DomainError):
+    status = HTTPStatus.NOT_FOUND
+    title = "Not Found"
+
+
+class ConflictError(DomainError):
+    status = HTTPStatus.CONFLICT
+    title = "Conflict"
+
+
+class ServiceUnavailableError(DomainError):
+    """A dependency cannot serve right now; the client may retry after ``retry_after`` s."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def problem_body(
+    status: int,
+    instance: str,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "instance": instance,
+        **extensions,
+    }
+    if detail:
+        body["detail"] = detail
+    return body
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = problem_body(status, request.url.path, detail, title=title, **extensions)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one exception handler: every error the app returns is built here."""
+    if isinstance(exc, DomainError):
+        return problem_response(
+            request, exc.status, exc.detail, title=exc.title, headers=exc.headers
+        )
+    if isinstance(exc, RequestValidationError):
+        # Locations and messages only: echoing the rejected input could leak secrets.
+        errors = [
+            {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors()
+        ]
+        return problem_response(
+            request,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "The request is not valid.",
+            errors=jsonable_encoder(errors),
+        )
+    if isinstance(exc, HTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+    raise exc  # not registered for other types; RequestContextMiddleware answers bugs
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Unhandled exceptions are bugs: RequestContextMiddleware logs them and answers 500."""
+    for exc_type in (DomainError, RequestValidationError, HTTPException):
+        app.add_exception_handler(exc_type, handle_error)
