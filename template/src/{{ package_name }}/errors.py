@@ -7,6 +7,7 @@ client parses exactly one error format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -77,7 +78,7 @@ def problem_response(
     detail: str | None = None,
     *,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
     body = problem_body(status, request.url.path, detail, title=title, **extensions)

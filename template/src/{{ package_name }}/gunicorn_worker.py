@@ -15,7 +15,7 @@ from uvicorn_worker import UvicornWorker
 from .settings import Settings
 
 
-class GracefulUvicornWorker(UvicornWorker):
+class GracefulUvicornWorker(UvicornWorker):  # type: ignore[misc]  # untyped base
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         **UvicornWorker.CONFIG_KWARGS,
         # RequestContextMiddleware writes the access log, with the request id.

@@ -73,7 +73,7 @@ class Readiness:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(check(), self.timeout)
-        except Exception as exc:  # any failure means "not ready", never a 500
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
             error = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning("readiness check failed", error=repr(exc))
             return CheckResult(False, _elapsed_ms(started), error)

@@ -80,7 +80,10 @@ class RequestContextMiddleware:
 
 async def _send_internal_error(scope: Scope, send: Send) -> None:
     body = json.dumps(problem_body(500, scope["path"])).encode()
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -88,5 +91,5 @@ async def _send_internal_error(scope: Scope, send: Send) -> None:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and _VALID_REQUEST_ID.match(value):
-            return value.decode()
+            return str(value, "ascii")
     return uuid.uuid4().hex
