@@ -38,7 +38,28 @@ def _load_sibling(name: str) -> ModuleType:
 _derived = _load_sibling("derived")
 
 
-class DerivedContext(ContextHook):  # type: ignore[misc]
+def _print_answer_errors_as_one_line(previous: Any) -> Any:
+    """Copier's CLI lets a rejected --data/--defaults answer escape as a traceback.
+
+    A portal log or a terminal should show one line saying which answer and why;
+    every other exception keeps its traceback.
+    """
+
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        line = _derived.answer_error_line(exc)
+        if line is None:
+            previous(exc_type, exc, tb)
+        else:
+            print(f"error: {line}", file=sys.stderr)
+
+    return excepthook
+
+
+if sys.excepthook is sys.__excepthook__:
+    sys.excepthook = _print_answer_errors_as_one_line(sys.excepthook)
+
+
+class DerivedContext(ContextHook):
     """Adds ``derived`` to the context; refuses impossible answers before any file is written."""
 
     def hook(self, context: dict[str, Any]) -> None:

@@ -191,3 +191,15 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
 def first_error_line(errors: Mapping[str, str]) -> str:
     """All errors as the one line a terminal or a portal shows."""
     return "; ".join(f"{key}: {message}" for key, message in errors.items())
+
+
+# How Copier words a rejected answer; it raises these as plain ValueErrors.
+COPIER_ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", 'Question "')
+
+
+def answer_error_line(error: BaseException) -> str | None:
+    """The one line to print for Copier's rejection of an answer, else None."""
+    message = str(error)
+    if isinstance(error, ValueError) and message.startswith(COPIER_ANSWER_ERRORS):
+        return " ".join(message.split())
+    return None

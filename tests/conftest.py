@@ -1,0 +1,177 @@
+"""Shared machinery: render each answer set once per session and run its toolchain.
+
+Tests of one answer set share an ``xdist_group``, so under ``--dist loadgroup``
+one worker renders it, syncs its environment once, and runs all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copier import run_copy
+from uv import find_uv_bin
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
+
+# A covering set of what is buildable today: every valid database, python
+# version, CI provider, catalog choice and CORS shape appears at least once.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "no-database": {
+        "database": "none",
+        "python_version": "3.11",
+        "ci": "gitlab",
+        "catalog": False,
+        "cors_origins": ["https://app.example.com", "http://localhost:3000"],
+        "web_processes": 4,
+    },
+    "py313": {
+        "project_name": "Billing",
+        "package_name": "billing_core",
+        "python_version": "3.13",
+        "ci": "none",
+        "cors_origins": ["*"],
+    },
+}
+
+
+def answers_for(variant: str) -> dict[str, Any]:
+    return {**REQUIRED, **VARIANTS[variant]}
+
+
+def render(template: Path, destination: Path, **answers: Any) -> None:
+    """Render like a portal does: no prompts, every other answer from its default."""
+    run_copy(
+        str(template),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+
+
+def python_for(version: str) -> str:
+    """An interpreter for the generated project; never downloaded (no network in CI)."""
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    if candidates:
+        return str(candidates[-1])
+    found = subprocess.run(
+        [find_uv_bin(), "python", "find", "--no-python-downloads", version],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        pytest.fail(f"Python {version} is not installed; install it (pyenv or uv python install)")
+    return found.stdout.strip()
+
+
+@dataclass
+class Project:
+    """A rendered project and the environment its own tools run in."""
+
+    path: Path
+    answers: dict[str, Any]
+    synced: bool = field(default=False)
+
+    @property
+    def package(self) -> str:
+        return str(self.answers.get("package_name", "orders_api"))
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH"}
+        }
+        env["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), env.get("PATH", "")])
+        env["UV_PYTHON"] = python_for(self.answers.get("python_version", "3.12"))
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        env["UV_NO_PROGRESS"] = "1"
+        return env
+
+    def run(
+        self,
+        *command: str,
+        timeout: float = 600,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in the project; unless told not to, fail the test if it fails."""
+        result = subprocess.run(
+            command,
+            cwd=self.path,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"{' '.join(command)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def uv(
+        self, *args: str, timeout: float = 600, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(find_uv_bin(), *args, timeout=timeout, check=check)
+
+    def sync(self) -> Project:
+        if not self.synced:
+            self.uv("sync", "--quiet")
+            self.synced = True
+        return self
+
+    def bin(self, name: str) -> str:
+        return str(self.path / ".venv" / "bin" / name)
+
+
+@pytest.fixture(scope="session")
+def copier_template_paths() -> list[str]:
+    """What pytest-copier snapshots into its throwaway template repository."""
+    return ["copier.yml", "extensions", "template"]
+
+
+@pytest.fixture(scope="session")
+def project_for(
+    copier_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Project]:
+    """Rendered projects by variant, each rendered at most once per worker."""
+    cache: dict[str, Project] = {}
+
+    def project(variant: str) -> Project:
+        if variant not in cache:
+            destination = tmp_path_factory.mktemp(variant) / "service"
+            answers = answers_for(variant)
+            render(copier_template, destination, **answers)
+            cache[variant] = Project(destination, answers)
+        return cache[variant]
+
+    return project
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest, project_for: Callable[[str], Project]) -> Project:
+    """The project of the variant a test is parametrized with (indirect=True)."""
+    return project_for(request.param)
+
+
+def each_variant(*variants: str) -> pytest.MarkDecorator:
+    """Run a test once per variant, keeping each variant's tests on one xdist worker."""
+    params = [
+        pytest.param(variant, id=variant, marks=pytest.mark.xdist_group(variant))
+        for variant in variants or tuple(VARIANTS)
+    ]
+    return pytest.mark.parametrize("project", params, indirect=True)

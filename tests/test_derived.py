@@ -1,0 +1,115 @@
+"""Unit tests of extensions/derived.py: flags, defaults and cross-question rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from extensions.derived import answer_error_line, cors_origins_error, derive, first_error_line
+
+DEFAULTS: dict[str, Any] = {
+    "project_name": "Orders API",
+    "project_slug": "orders-api",
+    "package_name": "orders_api",
+    "python_version": "3.12",
+    "database": "sqlite",
+    "db_pooler": "none",
+    "queue": "none",
+    "broker": "redis",
+    "deploy_target": "gunicorn",
+    "db_max_connections": 100,
+    "db_reserved_connections": 10,
+    "max_replicas": 1,
+    "web_processes": 2,
+    "worker_processes": 1,
+    "worker_concurrency": 1,
+    "cors_origins": [],
+}
+
+
+def test_half_answered_questionnaire_derives_what_it_can() -> None:
+    derived = derive({"project_name": "Orders API"})
+    assert derived["suggested_slug"] == "orders-api"
+    assert derived["suggested_package_name"] == "orders_api"
+    assert derived["plan"] is None
+    assert derived["errors"] == {}
+
+
+def test_defaults_derive_flags_and_plan() -> None:
+    derived = derive(DEFAULTS)
+    assert derived["errors"] == {}
+    assert derived["has_database"]
+    assert derived["is_sqlite"]
+    assert derived["uses_gunicorn"]
+    assert not derived["has_queue"]
+    assert derived["python_tag"] == "py312"
+    assert derived["db_requirement"].startswith("aiosqlite")
+    plan = derived["plan"]
+    assert (plan.pool_size, plan.max_overflow, plan.gunicorn_workers) == (3, 2, 2)
+
+
+def test_no_database_still_plans_workers() -> None:
+    derived = derive({**DEFAULTS, "database": "none", "web_processes": 4})
+    assert not derived["has_database"]
+    assert derived["plan"].gunicorn_workers == 4
+
+
+@pytest.mark.parametrize(
+    ("answers", "key", "fragment"),
+    [
+        ({"project_name": " "}, "project_name", "cannot be empty"),
+        ({"project_slug": "Orders"}, "project_slug", "not a valid slug"),
+        ({"package_name": "json"}, "package_name", "standard library"),
+        ({"deploy_target": "kubernetes"}, "deploy_target", "sqlite cannot run on kubernetes"),
+        ({"max_replicas": 3}, "max_replicas", "max_replicas must be 1"),
+        (
+            {"database": "postgresql", "deploy_target": "lambda", "web_processes": 2},
+            "web_processes",
+            "one process per replica",
+        ),
+        ({"database": "mysql", "db_pooler": "pgbouncer"}, "db_pooler", "postgresql only"),
+        ({"queue": "arq", "broker": "rabbitmq"}, "broker", "redis only"),
+        ({"cors_origins": "https://a.example"}, "cors_origins", "YAML list"),
+        ({"cors_origins": ["https://a.example/path"]}, "cors_origins", "not an origin"),
+    ],
+)
+def test_rules_report_on_the_later_question(
+    answers: dict[str, Any], key: str, fragment: str
+) -> None:
+    errors = derive({**DEFAULTS, **answers})["errors"]
+    assert fragment in errors[key]
+
+
+def test_impossible_plan_is_reported_on_every_capacity_question() -> None:
+    errors = derive(
+        {
+            **DEFAULTS,
+            "database": "postgresql",
+            "deploy_target": "kubernetes",
+            "web_processes": 1,
+            "max_replicas": 200,
+        }
+    )["errors"]
+    assert "does not fit" in errors["max_replicas"]
+    assert errors["max_replicas"] == errors["db_max_connections"] == errors["web_processes"]
+
+
+@pytest.mark.parametrize(
+    "origins", [[], ["*"], ["https://app.example.com", "http://localhost:3000"]]
+)
+def test_valid_cors_origins(origins: list[str]) -> None:
+    assert cors_origins_error(origins) is None
+
+
+def test_errors_join_into_one_line() -> None:
+    line = first_error_line({"a": "first", "b": "second"})
+    assert line == "a: first; b: second"
+
+
+def test_copier_answer_errors_become_one_line() -> None:
+    error = ValueError("Validation error for question 'x': bad\n  value")
+    assert answer_error_line(error) == "Validation error for question 'x': bad value"
+    assert answer_error_line(ValueError('Question "owner" is required')) is not None
+    assert answer_error_line(ValueError("something else")) is None
+    assert answer_error_line(RuntimeError("Invalid choice for 'x'")) is None

@@ -1,0 +1,40 @@
+"""Each variant's own toolchain, in its own uv environment: mypy strict and its test suite."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import Project, each_variant
+
+pytestmark = pytest.mark.slow
+
+
+@each_variant()
+def test_mypy_strict(project: Project) -> None:
+    result = project.sync().uv("run", "mypy")
+    assert "Success: no issues found" in result.stdout
+
+
+@each_variant()
+def test_own_test_suite_passes(project: Project) -> None:
+    result = project.sync().uv("run", "pytest", "-q", "-p", "no:cacheprovider")
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary), result.stdout
+    assert "skipped" not in summary
+    assert "failed" not in summary
+
+
+@each_variant()
+def test_gunicorn_accepts_its_config(project: Project) -> None:
+    project.sync().run(project.bin("gunicorn"), "--check-config", "-c", "gunicorn.conf.py")
+
+
+@each_variant("default")
+def test_migrations_run_from_the_makefile(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    database = tmp_path_factory.mktemp("make") / "app.db"
+    project.sync().run("make", "migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    assert database.stat().st_size > 0

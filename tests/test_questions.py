@@ -1,0 +1,107 @@
+"""The questionnaire through Copier itself: derived context, refusals, and the CLI's output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import REQUIRED, render
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+def copier_cli(
+    template: Path, destination: Path, answers: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy` as a portal runs it: no TTY, every answer from a data file."""
+    data_file = destination.parent / f"{destination.name}-answers.yml"
+    data_file.write_text(yaml.safe_dump(answers))
+    command = ["copier", "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD"]
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            *command,
+            "--data-file",
+            str(data_file),
+            str(template),
+            str(destination),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_path: Path) -> None:
+    render(copier_template, tmp_path / "svc", **REQUIRED)
+    answers = yaml.safe_load((tmp_path / "svc/.copier-answers.yml").read_text())
+    assert answers["database"] == "sqlite"
+    assert answers["deploy_target"] == "gunicorn"
+    assert answers["project_slug"] == "orders-api"
+    assert answers["package_name"] == "orders_api"
+    # Capacity questions of a server database are not asked for SQLite.
+    assert "db_max_connections" not in answers
+    assert (tmp_path / "svc/src/orders_api/main.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_slug": "Orders_API"}, "Validation error for question 'project_slug'"),
+        ({"package_name": "json"}, "would shadow the standard library module"),
+        ({"package_name": "class"}, "is a Python keyword"),
+        ({"package_name": "fastapi"}, "would shadow a module the generated service depends on"),
+        ({"project_name": "!!!"}, "'' is not a valid slug"),
+        ({"database": "postgresql"}, "database=postgresql is not available yet"),
+        ({"database": "mysql"}, "database=mysql is not available yet"),
+        ({"queue": "celery"}, "queue=celery is not available yet"),
+        ({"queue": "arq"}, "queue=arq is not available yet"),
+        ({"queue": "dramatiq"}, "queue=dramatiq is not available yet"),
+        ({"deploy_target": "kubernetes"}, "deploy_target=kubernetes is not available yet"),
+        ({"deploy_target": "lambda"}, "deploy_target=lambda is not available yet"),
+        ({"db_pooler": "pgbouncer"}, "db_pooler=pgbouncer is not available yet"),
+        ({"db_pooler": "rds_proxy"}, "db_pooler=rds_proxy is not available yet"),
+        ({"metrics": True}, "metrics=true is not available yet"),
+        ({"tracing": True}, "tracing=true is not available yet"),
+        ({"max_replicas": 3}, "sqlite serves from one host"),
+        ({"cors_origins": ["ftp://files.example.com"]}, "is not an origin"),
+        ({"owner": " "}, "owner cannot be empty"),
+        ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
+    ],
+)
+def test_bad_answer_fails_with_one_line_before_writing(
+    copier_template: Path, tmp_path: Path, answers: dict[str, Any], message: str
+) -> None:
+    destination = tmp_path / "svc"
+    destination.mkdir()  # an existing, empty directory must stay empty
+    result = copier_cli(copier_template, destination, {**REQUIRED, **answers})
+    assert result.returncode != 0
+    assert message in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(destination.iterdir()) == []
+
+
+def test_missing_required_answer_is_one_line(copier_template: Path, tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    result = copier_cli(copier_template, destination, {"project_name": "Orders API"})
+    assert result.returncode != 0
+    assert result.stderr.strip().endswith('error: Question "owner" is required')
+    assert not destination.exists()
+
+
+def test_cli_renders_with_a_data_file(copier_template: Path, tmp_path: Path) -> None:
+    answers = {**REQUIRED, "python_version": "3.13", "ci": "none"}
+    result = copier_cli(copier_template, tmp_path / "svc", answers)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "svc/.python-version").read_text().strip() == "3.13"
+    assert not (tmp_path / "svc/.github").exists()

@@ -1,0 +1,158 @@
+"""Static checks of every rendered variant: no Jinja left, valid files, lint-clean code."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import pytest
+import yaml
+
+from .conftest import Project, each_variant
+
+# Jinja that escaped rendering; GitHub's ${{ }} expressions and Mako's ${} are not Jinja.
+STRAY_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+
+
+@each_variant()
+def test_no_jinja_left(project: Project) -> None:
+    leftovers = []
+    for path in project.path.rglob("*"):
+        if not path.is_file() or {".git", ".venv"} & set(path.parts):
+            continue
+        if path.suffix == ".jinja" or STRAY_JINJA.search(path.read_text()):
+            leftovers.append(str(path.relative_to(project.path)))
+    assert leftovers == []
+
+
+@each_variant()
+def test_structured_files_parse(project: Project) -> None:
+    tomllib.loads((project.path / "pyproject.toml").read_text())
+    for path in [*project.path.rglob("*.yml"), *project.path.rglob("*.yaml")]:
+        list(yaml.safe_load_all(path.read_text()))
+
+
+@each_variant()
+def test_ruff_check_and_format(project: Project) -> None:
+    project.sync().uv("run", "ruff", "check", ".")
+    project.uv("run", "ruff", "format", "--check", ".")
+
+
+@each_variant()
+def test_lint_config_enables_async_rules(project: Project) -> None:
+    """A blocking call planted in async code is flagged by the project's own config."""
+    planted = project.path / "src" / project.package / "planted.py"
+    planted.write_text("import time\n\n\nasync def handler() -> None:\n    time.sleep(1)\n")
+    try:
+        result = project.sync().uv(
+            "run", "ruff", "check", "--output-format", "json", str(planted), check=False
+        )
+    finally:
+        planted.unlink()
+    codes = {finding["code"] for finding in json.loads(result.stdout)}
+    assert "ASYNC251" in codes
+
+
+@each_variant()
+def test_python_version_is_applied(project: Project) -> None:
+    version = project.answers.get("python_version", "3.12")
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    assert (project.path / ".python-version").read_text().strip() == version
+    assert f"ARG PYTHON_VERSION={version}" in (project.path / "Dockerfile").read_text()
+
+
+@each_variant()
+def test_dockerfile_is_multi_stage_non_root_exec_form(project: Project) -> None:
+    lines = [
+        line.strip()
+        for line in (project.path / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert len(stages) == 2
+    assert all(":latest" not in stage for stage in stages)
+    assert "uv sync --locked --no-dev" in "\n".join(lines)
+    user = next(line for line in lines if line.startswith("USER "))
+    assert user.split()[1].split(":")[0] not in {"0", "root"}
+    entrypoint = next(line for line in lines if line.startswith("ENTRYPOINT "))
+    assert json.loads(entrypoint.removeprefix("ENTRYPOINT ")) == [
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+    ]
+
+
+@each_variant()
+def test_optional_files_follow_the_answers(project: Project) -> None:
+    answers = project.answers
+    has_database = answers.get("database", "sqlite") != "none"
+    assert (project.path / "alembic.ini").exists() == has_database
+    assert (project.path / "migrations").exists() == has_database
+    assert (project.path / "src" / project.package / "db.py").exists() == has_database
+    assert (project.path / "docs/capacity.md").exists() == has_database
+    ci = answers.get("ci", "github")
+    assert (project.path / ".github/workflows/ci.yml").exists() == (ci == "github")
+    assert (project.path / ".gitlab-ci.yml").exists() == (ci == "gitlab")
+    assert (project.path / "catalog-info.yaml").exists() == answers.get("catalog", True)
+
+
+@each_variant("default")
+def test_capacity_plan_reaches_settings_and_docs(project: Project) -> None:
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    assert "db_pool_size: int = Field(default=3, ge=1)" in settings
+    assert "db_max_overflow: int = Field(default=2, ge=0)" in settings
+    assert "web_concurrency: int = Field(default=2, ge=1)" in settings
+    docs = (project.path / "docs/capacity.md").read_text()
+    assert "| `DB_POOL_SIZE` | half, rounded up: kept open | 3 |" in docs
+    env_example = (project.path / ".env.example").read_text()
+    for variable in ("DATABASE_URL", "DB_POOL_SIZE", "DB_POOL_TIMEOUT", "WEB_CONCURRENCY", "PORT"):
+        assert f"\n{variable}=" in env_example
+
+
+@each_variant("default")
+def test_catalog_entity(project: Project) -> None:
+    entity = yaml.safe_load((project.path / "catalog-info.yaml").read_text())
+    assert entity["kind"] == "Component"
+    assert entity["metadata"]["name"] == "orders-api"
+    assert entity["spec"] == {
+        "type": "service",
+        "lifecycle": "experimental",
+        "owner": "group:payments",
+    }
+
+
+@each_variant("default")
+def test_systemd_unit(project: Project) -> None:
+    unit = (project.path / "deploy/gunicorn/orders-api.service").read_text()
+    assert "ExecStart=/opt/orders-api/.venv/bin/gunicorn -c gunicorn.conf.py" in unit
+    assert "KillMode=mixed" in unit
+    stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
+    assert stop > 30  # above the default GRACEFUL_TIMEOUT
+
+
+@each_variant("no-database")
+def test_cors_origins_become_the_settings_default(project: Project) -> None:
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    assert (
+        'cors_origins: list[str] = ["https://app.example.com", "http://localhost:3000"]' in settings
+    )
+
+
+def test_variants_cover_every_buildable_choice() -> None:
+    from .conftest import VARIANTS
+
+    seen: dict[str, set[object]] = {}
+    for answers in VARIANTS.values():
+        for key in ("database", "python_version", "ci", "catalog"):
+            seen.setdefault(key, set()).add(answers.get(key))
+    assert seen["database"] >= {None, "none"}  # None: the default, sqlite
+    assert seen["python_version"] >= {None, "3.11", "3.13"}
+    assert seen["ci"] >= {None, "gitlab", "none"}
+    assert seen["catalog"] >= {None, False}
+
+
+pytestmark = pytest.mark.slow

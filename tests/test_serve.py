@@ -1,0 +1,172 @@
+"""The rendered service under its production command: real gunicorn, two workers.
+
+Probes and an items round trip over HTTP, then SIGTERM with a slow request in
+flight: /readyz must answer 503 during the drain, the slow request must
+complete, and gunicorn must exit within its graceful timeout.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import Project, each_variant
+
+pytestmark = [pytest.mark.slow, pytest.mark.serve]
+
+GRACEFUL_TIMEOUT = 10
+DRAIN_SECONDS = 1.5
+SLOW_SECONDS = 3.0
+
+# Added next to the service, not inside it: the test's slow route.
+SLOW_APP = """
+import asyncio
+
+from {package}.main import create_app
+
+app = create_app()
+
+
+@app.get("/slow")
+async def slow(seconds: float) -> dict[str, float]:
+    await asyncio.sleep(seconds)
+    return {{"slept": seconds}}
+"""
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    base_url: str
+    log: Path
+
+    def workers(self) -> list[int]:
+        """PIDs of the gunicorn master's children."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not become ready:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(project: Project, tmp_path: Path) -> Iterator[Server]:
+    project.sync()
+    (tmp_path / "slow_app.py").write_text(SLOW_APP.format(package=project.package))
+    port = free_port()
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "2",
+        "SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS),
+        "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        "PYTHONPATH": str(tmp_path),
+    }
+    project.run(project.bin("alembic"), "upgrade", "head", env=env)
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [project.bin("gunicorn"), "-c", "gunicorn.conf.py", "slow_app:app"],
+            cwd=project.path,
+            env={**project.env, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base_url, process, log)
+        yield Server(process, base_url, log)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@each_variant("default")
+def test_probes_and_items_over_http(server: Server) -> None:
+    assert len(server.workers()) == 2
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        assert client.get("/livez").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok"
+        assert ready["checks"]["database"]["status"] == "ok"
+        assert client.get("/healthz").json()["version"] == "0.1.0"
+
+        created = client.post("/api/v1/items", json={"name": "over-http"})
+        assert created.status_code == 201
+        item_id = created.json()["id"]
+        assert client.get(f"/api/v1/items/{item_id}").json()["name"] == "over-http"
+        missing = client.get("/api/v1/items/999999")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+
+
+@each_variant("default")
+def test_sigterm_drains_in_flight_requests(server: Server) -> None:
+    slow: dict[str, httpx.Response | httpx.HTTPError] = {}
+
+    def slow_request() -> None:
+        try:
+            slow["response"] = httpx.get(
+                f"{server.base_url}/slow", params={"seconds": SLOW_SECONDS}, timeout=30
+            )
+        except httpx.HTTPError as error:  # reported by the assertion below
+            slow["response"] = error
+
+    caller = threading.Thread(target=slow_request)
+    caller.start()
+    time.sleep(0.5)  # the slow request is in flight
+
+    sent = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    statuses: list[int] = []
+    while time.monotonic() - sent < DRAIN_SECONDS - 0.3:
+        try:
+            statuses.append(httpx.get(f"{server.base_url}/readyz", timeout=1).status_code)
+        except httpx.TransportError:
+            statuses.append(0)
+        time.sleep(0.1)
+
+    caller.join(timeout=GRACEFUL_TIMEOUT + 5)
+    response = slow.get("response")
+    assert isinstance(response, httpx.Response), response
+    assert response.status_code == 200
+    assert response.json() == {"slept": SLOW_SECONDS}
+
+    exit_code = server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    elapsed = time.monotonic() - sent
+    assert exit_code == 0, server.log.read_text()
+    assert elapsed < GRACEFUL_TIMEOUT
+    # Served and unready during the drain: the balancer sees 503, clients are not refused.
+    assert statuses
+    assert set(statuses) == {503}, statuses
+    log = server.log.read_text()
+    assert log.count("SIGTERM received: draining") == 2
