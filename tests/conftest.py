@@ -82,6 +82,8 @@ class Project:
     path: Path
     answers: dict[str, Any]
     synced: bool = field(default=False)
+    # What the template wrote, before any tool added caches or lockfiles.
+    rendered: list[Path] = field(default_factory=list)
 
     @property
     def package(self) -> str:
@@ -156,7 +158,8 @@ def project_for(
             destination = tmp_path_factory.mktemp(variant) / "service"
             answers = answers_for(variant)
             render(copier_template, destination, **answers)
-            cache[variant] = Project(destination, answers)
+            rendered = sorted(path for path in destination.rglob("*") if path.is_file())
+            cache[variant] = Project(destination, answers, rendered=rendered)
         return cache[variant]
 
     return project

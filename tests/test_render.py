@@ -17,12 +17,12 @@ STRAY_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
 
 @each_variant()
 def test_no_jinja_left(project: Project) -> None:
-    leftovers = []
-    for path in project.path.rglob("*"):
-        if not path.is_file() or {".git", ".venv"} & set(path.parts):
-            continue
-        if path.suffix == ".jinja" or STRAY_JINJA.search(path.read_text()):
-            leftovers.append(str(path.relative_to(project.path)))
+    leftovers = [
+        str(path.relative_to(project.path))
+        for path in project.rendered
+        if path.suffix == ".jinja" or STRAY_JINJA.search(path.read_text())
+    ]
+    assert project.rendered
     assert leftovers == []
 
 
