@@ -32,7 +32,8 @@ DRIVER_REQUIREMENTS = {
     "mysql": "asyncmy>=0.2.10",
     "sqlite": "aiosqlite>=0.20",
 }
-# An absolute path inside the image for containers, a relative one for `make run`.
+# uv release line of the Docker build stage and the GitLab CI image.
+UV_IMAGE_VERSION = "0.13"
 SQLITE_URL = "sqlite+aiosqlite:///./app.db"
 
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
@@ -182,6 +183,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "uses_kubernetes": target == "kubernetes",
         "uses_lambda": target == "lambda",
         "python_version": python_version,
+        "uv_version": UV_IMAGE_VERSION,
         "python_tag": "py" + python_version.replace(".", ""),
         "plan": plan,
         "errors": errors,

@@ -105,3 +105,10 @@ def test_cli_renders_with_a_data_file(copier_template: Path, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "svc/.python-version").read_text().strip() == "3.13"
     assert not (tmp_path / "svc/.github").exists()
+
+
+def test_every_question_is_documented() -> None:
+    questions = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    documented = (TEMPLATE / "docs/questions.md").read_text()
+    missing = [key for key in questions if not key.startswith("_") and f"`{key}`" not in documented]
+    assert missing == []
