@@ -113,3 +113,18 @@ def test_copier_answer_errors_become_one_line() -> None:
     assert answer_error_line(ValueError('Question "owner" is required')) is not None
     assert answer_error_line(ValueError("something else")) is None
     assert answer_error_line(RuntimeError("Invalid choice for 'x'")) is None
+
+
+def test_hook_refuses_bad_answers_only_when_rendering_files() -> None:
+    from copier.errors import UserMessageError
+    from jinja2 import Environment
+
+    from extensions.context import DerivedContext
+
+    hook = DerivedContext(Environment(autoescape=False))  # noqa: S701 - renders no HTML
+    prompting = {**DEFAULTS, "max_replicas": 3, "_copier_phase": "prompt"}
+    hook.hook(prompting)  # validators report it question by question
+    assert "max_replicas" in prompting["derived"]["errors"]
+
+    with pytest.raises(UserMessageError, match="max_replicas: sqlite serves from one host"):
+        hook.hook({**DEFAULTS, "max_replicas": 3, "_copier_phase": "render"})

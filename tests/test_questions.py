@@ -112,3 +112,13 @@ def test_every_question_is_documented() -> None:
     documented = (TEMPLATE / "docs/questions.md").read_text()
     missing = [key for key in questions if not key.startswith("_") and f"`{key}`" not in documented]
     assert missing == []
+
+
+def test_copier_context_carries_derived_values(copier: Any) -> None:
+    """The hook is wired: Copier's own rendering context holds `derived`."""
+    context = copier.context(**REQUIRED)
+    derived = context["derived"]
+    assert derived["is_sqlite"]
+    assert derived["uses_gunicorn"]
+    assert (derived["plan"].pool_size, derived["plan"].max_overflow) == (3, 2)
+    assert derived["errors"] == {}
