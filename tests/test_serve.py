@@ -23,6 +23,7 @@ from .conftest import Project, each_variant
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
+WORKERS = 2
 GRACEFUL_TIMEOUT = 10
 DRAIN_SECONDS = 1.5
 SLOW_SECONDS = 3.0
@@ -62,15 +63,17 @@ def free_port() -> int:
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path) -> None:
+    """Until /readyz answers 200 and every worker has finished its lifespan startup."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
+            ready = httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
+            ready = False
+        if ready and log.read_text().count("startup complete") == WORKERS:
+            return
         time.sleep(0.2)
     pytest.fail(f"gunicorn did not become ready:\n{log.read_text()}")
 
@@ -84,7 +87,7 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
         "PORT": str(port),
         "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(WORKERS),
         "SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS),
         "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
         "PYTHONPATH": str(tmp_path),
@@ -112,7 +115,7 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
 
 @each_variant("default")
 def test_probes_and_items_over_http(server: Server) -> None:
-    assert len(server.workers()) == 2
+    assert len(server.workers()) == WORKERS
     with httpx.Client(base_url=server.base_url, timeout=5) as client:
         assert client.get("/livez").json() == {"status": "ok"}
         ready = client.get("/readyz").json()
@@ -172,4 +175,4 @@ def test_sigterm_drains_in_flight_requests(server: Server) -> None:
     assert set(draining) == {503}, statuses
     assert set(statuses[: statuses.index(503)]) <= {200}, statuses
     log = server.log.read_text()
-    assert log.count("SIGTERM received: draining") == 2
+    assert log.count("SIGTERM received: draining") == WORKERS
