@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from . import capacity, naming
 
@@ -100,39 +100,30 @@ def combination_errors(answers: Mapping[str, Any]) -> dict[str, str]:
 def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | None:
     """The planner's inputs, or None while any of them is still unanswered."""
     database, target, queue = (answers.get(k) for k in ("database", "deploy_target", "queue"))
-    replicas, processes = _int(answers, "max_replicas"), _int(answers, "web_processes")
-    if database is None or target not in capacity.SURGE_FRACTION or queue is None:
+    if database is None or queue is None or target not in capacity.SURGE_FRACTION:
         return None
-    if replicas is None or processes is None:
-        return None
-    workers = concurrency = 0
+    needed = ["max_replicas", "web_processes"]
     if queue != "none":
-        workers_answer = _int(answers, "worker_processes")
-        concurrency_answer = _int(answers, "worker_concurrency")
-        if workers_answer is None or concurrency_answer is None:
-            return None
-        workers, concurrency = workers_answer, concurrency_answer
-
-    max_connections: int | None = None
-    reserved = 0
-    cap = capacity.MAX_CONNECTIONS_PER_PROCESS
+        needed += ["worker_processes", "worker_concurrency"]
     if database in ("postgresql", "mysql"):
-        max_connections = _int(answers, "db_max_connections")
-        reserved_answer = _int(answers, "db_reserved_connections")
-        if max_connections is None or reserved_answer is None:
-            return None
-        reserved = reserved_answer
-    elif database == "sqlite":
-        cap = capacity.SQLITE_CONNECTIONS_PER_PROCESS
+        needed += ["db_max_connections", "db_reserved_connections"]
+    values = {key: _int(answers, key) for key in needed}
+    if None in values.values():
+        return None
+    numbers = cast(dict[str, int], values)
     return capacity.CapacityInputs(
         deploy_target=target,
-        max_replicas=replicas,
-        web_processes=processes,
-        max_connections=max_connections,
-        reserved_connections=reserved,
-        worker_processes=workers,
-        worker_concurrency=concurrency,
-        per_process_cap=cap,
+        max_replicas=numbers["max_replicas"],
+        web_processes=numbers["web_processes"],
+        max_connections=numbers.get("db_max_connections"),
+        reserved_connections=numbers.get("db_reserved_connections", 0),
+        worker_processes=numbers.get("worker_processes", 0),
+        worker_concurrency=numbers.get("worker_concurrency", 0),
+        per_process_cap=(
+            capacity.SQLITE_CONNECTIONS_PER_PROCESS
+            if database == "sqlite"
+            else capacity.MAX_CONNECTIONS_PER_PROCESS
+        ),
     )
 
 
