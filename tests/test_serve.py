@@ -7,6 +7,9 @@ complete, and gunicorn must exit within its graceful timeout.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
 import socket
 import subprocess
@@ -72,7 +75,7 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path) -
             ready = httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
             ready = False
-        if ready and log.read_text().count("startup complete") == WORKERS:
+        if ready and log.read_text().count('"event": "startup complete"') == WORKERS:
             return
         time.sleep(0.2)
     pytest.fail(f"gunicorn did not become ready:\n{log.read_text()}")
@@ -102,15 +105,17 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
+            # Its own process group, so teardown can reach the workers too.
+            start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process, log)
         yield Server(process, base_url, log)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @each_variant("default")
@@ -176,3 +181,6 @@ def test_sigterm_drains_in_flight_requests(server: Server) -> None:
     assert set(statuses[: statuses.index(503)]) <= {200}, statuses
     log = server.log.read_text()
     assert log.count("SIGTERM received: draining") == WORKERS
+    # gunicorn's, uvicorn's and the service's lines alike: one JSON object each.
+    for line in log.splitlines():
+        assert isinstance(json.loads(line), dict), line
