@@ -47,6 +47,7 @@ class CapacityInputs:
     worker_processes: int = 0
     worker_concurrency: int = 0
     per_process_cap: int = MAX_CONNECTIONS_PER_PROCESS
+    pooler: str = "none"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,16 @@ class CapacityPlan:
     def gunicorn_workers(self) -> int:
         return self.inputs.web_processes
 
+    @property
+    def pooler_max_client_conn(self) -> int:
+        """Client connections PgBouncer must accept: every process at its cap, workers too."""
+        return self.web_processes_worst_case * self.inputs.per_process_cap + self.worker_connections
+
+    @property
+    def uses_null_pool(self) -> bool:
+        """PgBouncer in transaction mode pools for us: the app opens and closes freely."""
+        return self.inputs.pooler == "pgbouncer"
+
 
 def surge_replicas(deploy_target: str, max_replicas: int) -> int:
     """Extra replicas that run during a rollout on ``deploy_target``."""
@@ -105,15 +116,18 @@ def plan_capacity(inputs: CapacityInputs) -> CapacityPlan:
     # Each job a worker runs at once may hold one connection; no overflow there.
     worker_connections = worker_worst * inputs.worker_concurrency
 
-    if inputs.max_connections is None:
-        budget = share = None
-        allowance = inputs.per_process_cap
-    else:
+    budget = share = None
+    allowance = inputs.per_process_cap
+    if inputs.max_connections is not None:
         budget = inputs.max_connections - inputs.reserved_connections
+    if budget is not None and inputs.pooler == "none":
         share = (budget - worker_connections) // web_worst
         if share < 1:
             raise CapacityError(_refusal(inputs, budget, web_worst, worker_connections))
         allowance = min(share, inputs.per_process_cap)
+    # With a pooler, the pooler holds the server connections and queues what
+    # does not fit the budget (PgBouncer's default_pool_size, RDS Proxy's
+    # MaxConnectionsPercent), so the app-side pools need not add up to it.
 
     pool_size, max_overflow = split_pool(allowance)
     return CapacityPlan(
@@ -132,6 +146,8 @@ def plan_capacity(inputs: CapacityInputs) -> CapacityPlan:
 def _check_inputs(inputs: CapacityInputs) -> None:
     if inputs.deploy_target not in SURGE_FRACTION:
         raise CapacityError(f"unknown deploy target {inputs.deploy_target!r}")
+    if inputs.pooler not in ("none", "pgbouncer", "rds_proxy"):
+        raise CapacityError(f"unknown pooler {inputs.pooler!r}")
     for name in ("max_replicas", "web_processes", "per_process_cap"):
         if getattr(inputs, name) < 1:
             raise CapacityError(f"{name} must be at least 1")

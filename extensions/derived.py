@@ -34,7 +34,41 @@ DRIVER_REQUIREMENTS = {
 }
 # uv release line of the Docker build stage and the GitLab CI image.
 UV_IMAGE_VERSION = "0.13"
-SQLITE_URL = "sqlite+aiosqlite:///./app.db"
+
+
+# Seconds after which the pool replaces a connection, and why that number.
+POOL_RECYCLE = {
+    "sqlite": (3600, "A local file has no idle limit; recycle hourly all the same."),
+    "postgresql": (1800, "Below the idle timeouts of cloud load balancers and proxies."),
+    "rds_proxy": (1500, "Below RDS Proxy's default IdleClientTimeout of 1800 s."),
+    "pgbouncer": (1800, "Unused with PgBouncer (NullPool); applies if DB_POOLER=none."),
+    "mysql": (1800, "Below MySQL's wait_timeout and the idle limits of proxies in between."),
+}
+
+
+# What the generated tests need to create their own databases, per server.
+TEST_DATABASE_URLS = {
+    "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+    "mysql": "mysql+asyncmy://root@127.0.0.1:3306/mysql",
+}
+DROP_DATABASE_SQL = {
+    # FORCE ends the sessions a pooler may still hold on the database.
+    "postgresql": "DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+    "mysql": "DROP DATABASE IF EXISTS {name}",
+}
+
+
+def default_database_url(database: str, pooler: str = "none") -> str:
+    """Where the service looks by default: the database of compose.yaml, or a local file."""
+    if database == "postgresql":
+        port = 6432 if pooler == "pgbouncer" else 5432  # compose.yaml's PgBouncer
+        return f"postgresql+asyncpg://app:app@127.0.0.1:{port}/app"
+    if database == "mysql":
+        return "mysql+asyncmy://app:app@127.0.0.1:3306/app"
+    if database == "sqlite":
+        return "sqlite+aiosqlite:///./app.db"
+    return ""
+
 
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
@@ -124,6 +158,7 @@ def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | Non
             if database == "sqlite"
             else capacity.MAX_CONNECTIONS_PER_PROCESS
         ),
+        pooler=str(answers.get("db_pooler") or "none") if database == "postgresql" else "none",
     )
 
 
@@ -135,6 +170,10 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
     target = answers.get("deploy_target")
     queue = answers.get("queue")
     python_version = str(answers.get("python_version") or "3.12")
+    pooler = str(answers.get("db_pooler") or "none") if database == "postgresql" else "none"
+    recycle, recycle_reason = POOL_RECYCLE.get(
+        pooler if pooler != "none" else str(database), (0, "")
+    )
 
     errors: dict[str, str] = {}
     if "project_name" in answers and not name.strip():
@@ -166,9 +205,17 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "default_worker_concurrency": capacity.DEFAULT_WORKER_CONCURRENCY.get(str(queue), 1),
         "has_database": database not in (None, "none"),
         "is_sqlite": database == "sqlite",
+        "is_postgresql": database == "postgresql",
+        "is_mysql": database == "mysql",
+        "has_db_server": database in ("postgresql", "mysql"),
+        "db_pooler": pooler,
         "db_driver": DRIVERS.get(str(database), ""),
         "db_requirement": DRIVER_REQUIREMENTS.get(str(database), ""),
-        "database_url": SQLITE_URL if database == "sqlite" else "",
+        "database_url": default_database_url(str(database), pooler),
+        "test_database_url_example": TEST_DATABASE_URLS.get(str(database), ""),
+        "drop_database_sql": DROP_DATABASE_SQL.get(str(database), ""),
+        "pool_recycle": recycle,
+        "pool_recycle_reason": recycle_reason,
         "has_queue": queue not in (None, "none"),
         "uses_gunicorn": target == "gunicorn",
         "uses_kubernetes": target == "kubernetes",

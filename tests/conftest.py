@@ -39,6 +39,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "ci": "none",
         "cors_origins": ["*"],
     },
+    "postgresql": {"database": "postgresql", "max_replicas": 3},
+    "pgbouncer": {"database": "postgresql", "db_pooler": "pgbouncer", "python_version": "3.13"},
+    "rds-proxy": {"database": "postgresql", "db_pooler": "rds_proxy", "python_version": "3.11"},
+    "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151},
+}
+
+# Servers the generated tests create their databases on (see .ci/run).
+TEST_DATABASE_URLS = {
+    "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+    "pgbouncer": "postgresql+asyncpg://postgres@127.0.0.1:6432/postgres",
+    "mysql": "mysql+asyncmy://root@127.0.0.1:3306/mysql",
 }
 
 
@@ -100,6 +111,11 @@ class Project:
         env["UV_PYTHON"] = python_for(self.answers.get("python_version", "3.12"))
         env["UV_PYTHON_DOWNLOADS"] = "never"
         env["UV_NO_PROGRESS"] = "1"
+        database = self.answers.get("database", "sqlite")
+        if self.answers.get("db_pooler") == "pgbouncer":
+            database = "pgbouncer"
+        if database in TEST_DATABASE_URLS:
+            env["TEST_DATABASE_URL"] = TEST_DATABASE_URLS[database]
         return env
 
     def run(

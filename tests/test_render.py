@@ -94,6 +94,9 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (project.path / "migrations").exists() == has_database
     assert (project.path / "src" / project.package / "db.py").exists() == has_database
     assert (project.path / "docs/capacity.md").exists() == has_database
+    has_server = answers.get("database") in ("postgresql", "mysql")
+    assert (project.path / "compose.yaml").exists() == has_server
+    assert (project.path / "tests/tcp_proxy.py").exists() == has_server
     ci = answers.get("ci", "github")
     assert (project.path / ".github/workflows/ci.yml").exists() == (ci == "github")
     assert (project.path / ".gitlab-ci.yml").exists() == (ci == "gitlab")
@@ -147,12 +150,53 @@ def test_variants_cover_every_buildable_choice() -> None:
 
     seen: dict[str, set[object]] = {}
     for answers in VARIANTS.values():
-        for key in ("database", "python_version", "ci", "catalog"):
+        for key in ("database", "db_pooler", "python_version", "ci", "catalog"):
             seen.setdefault(key, set()).add(answers.get(key))
-    assert seen["database"] >= {None, "none"}  # None: the default, sqlite
+    assert seen["database"] >= {None, "none", "postgresql", "mysql"}  # None: sqlite
+    assert seen["db_pooler"] >= {None, "pgbouncer", "rds_proxy"}
     assert seen["python_version"] >= {None, "3.11", "3.13"}
     assert seen["ci"] >= {None, "gitlab", "none"}
     assert seen["catalog"] >= {None, False}
 
 
 pytestmark = pytest.mark.slow
+
+
+@each_variant("postgresql", "pgbouncer", "rds-proxy", "mysql")
+def test_server_database_settings_and_compose(project: Project) -> None:
+    answers = project.answers
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    dialect = (project.path / "src" / project.package / "dialect.py").read_text()
+    compose = yaml.safe_load((project.path / "compose.yaml").read_text())
+    assert "db" in compose["services"]
+    assert "db_pool_pre_ping: bool = True" in settings
+    assert "db_statement_timeout_ms" in settings
+    if answers["database"] == "postgresql":
+        pooler = answers.get("db_pooler", "none")
+        assert f'db_pooler: Literal["none", "pgbouncer", "rds_proxy"] = "{pooler}"' in settings
+        assert "statement_cache_size" in dialect
+        assert ("pgbouncer" in compose["services"]) == (pooler == "pgbouncer")
+        assert ":6432/" in settings if pooler == "pgbouncer" else ":5432/" in settings
+        if pooler == "rds_proxy":
+            assert "db_pool_recycle: int = 1500" in settings
+    else:
+        assert "max_statement_time" in dialect
+        assert compose["services"]["db"]["image"].startswith("mariadb")
+
+
+@each_variant("postgresql")
+def test_capacity_plan_for_three_hosts(project: Project) -> None:
+    """max_replicas=3 under gunicorn: (3 + 3 surge) x 2 workers = 12 processes share 90."""
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    assert "db_pool_size: int = Field(default=4, ge=1)" in settings
+    assert "db_max_overflow: int = Field(default=3, ge=0)" in settings
+    docs = (project.path / "docs/capacity.md").read_text()
+    assert "| share per web process | (90 - 0) / 12, rounded down | 7 |" in docs
+    assert "| worst case in use | 12 x 7 | 84 of 90 |" in docs
+
+
+@each_variant("pgbouncer", "rds-proxy")
+def test_pooler_docs_carry_role_settings(project: Project) -> None:
+    docs = (project.path / "docs/capacity.md").read_text()
+    assert "ALTER ROLE" in docs
+    assert "statement_timeout" in docs

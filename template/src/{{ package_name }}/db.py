@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, exc, text
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, exc, text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,7 +22,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.types import TypeEngine
 
+from . import dialect
 from .errors import ServiceUnavailableError
 from .settings import Settings
 
@@ -40,10 +44,16 @@ class Base(DeclarativeBase):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+    """Timezone-aware UTC datetimes on every backend (SQLite and MySQL store them naive)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            # MySQL's DATETIME drops microseconds unless asked to keep them.
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -56,10 +66,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Requests that found no free connection within DB_POOL_TIMEOUT.
+    pool_timeouts: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -68,41 +80,43 @@ class Database:
         # responses can be built without an implicit (async-illegal) refresh.
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
 
-    async def ping(self) -> None:
+    async def ping(self) -> dict[str, int]:
+        """Round trip to the database; the pool's state goes into /readyz."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+        return self.pool_status()
+
+    def pool_status(self) -> dict[str, int]:
+        pool = self.engine.pool
+        status = {"pool_timeouts": self.pool_timeouts}
+        if isinstance(pool, QueuePool):  # NullPool (behind PgBouncer) keeps nothing
+            status |= {
+                "size": pool.size(),
+                "checked_out": pool.checkedout(),
+                "overflow": max(0, pool.overflow()),
+            }
+        return status
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    engine = create_async_engine(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=settings.db_pool_pre_ping,
-        pool_use_lifo=settings.db_pool_use_lifo,
-        connect_args={"timeout": settings.db_busy_timeout},
-    )
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.db_busy_timeout))
+    options: dict[str, Any] = {"connect_args": dialect.connect_args(settings)}
+    if dialect.uses_null_pool(settings):
+        options["poolclass"] = NullPool
+    else:
+        options |= {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout,
+            "pool_recycle": settings.db_pool_recycle,
+            "pool_pre_ping": settings.db_pool_pre_ping,
+            "pool_use_lifo": settings.db_pool_use_lifo,
+        }
+    engine = create_async_engine(settings.database_url.get_secret_value(), **options)
+    dialect.configure(engine, settings)
     return engine
-
-
-def _sqlite_pragmas(busy_timeout: float) -> Any:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers proceed while one writer writes; NORMAL is durable
-        # across process crashes in WAL mode and much faster than FULL.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        cursor.close()
-
-    return on_connect
 
 
 def get_database(request: Request) -> Database:
@@ -119,10 +133,12 @@ async def get_session(
             yield session
         except exc.TimeoutError as error:
             # Every connection is busy and none came back within DB_POOL_TIMEOUT.
+            database.pool_timeouts += 1
             raise ServiceUnavailableError(
                 "The database connection pool is exhausted.", retry_after=1
             ) from error
-        except exc.OperationalError as error:
+        except (exc.OperationalError, exc.InterfaceError, OSError) as error:
+            # Refused, reset or timed-out connections: the database, not the request.
             raise ServiceUnavailableError("The database is unavailable.", retry_after=5) from error
 
 

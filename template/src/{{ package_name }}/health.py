@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from . import DISTRIBUTION
 from .settings import Settings
 
+# A check raises when its dependency is not usable; what it returns, if a dict,
+# is shown in /readyz (the database reports its pool there).
 Check = Callable[[], Awaitable[object]]
 
 log = structlog.stdlib.get_logger(__name__)
@@ -35,12 +37,15 @@ class CheckResult:
     ok: bool
     duration_ms: float
     error: str | None = None
+    details: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"status": "ok" if self.ok else "fail"}
         result["duration_ms"] = self.duration_ms
         if self.error:
             result["error"] = self.error
+        if self.details:
+            result["details"] = self.details
         return result
 
 
@@ -72,12 +77,13 @@ class Readiness:
     async def _run(self, check: Check) -> CheckResult:
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(check(), self.timeout)
+            outcome = await asyncio.wait_for(check(), self.timeout)
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
             error = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning("readiness check failed", error=repr(exc))
             return CheckResult(False, _elapsed_ms(started), error)
-        return CheckResult(True, _elapsed_ms(started))
+        details = outcome if isinstance(outcome, dict) else None
+        return CheckResult(True, _elapsed_ms(started), details=details)
 
 
 def _elapsed_ms(started: float) -> float:

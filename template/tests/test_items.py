@@ -1,19 +1,8 @@
-"""The example resource end to end: HTTP -> service -> repository -> a real SQLite file."""
+"""The example resource end to end: HTTP -> service -> repository -> the real database."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from httpx import AsyncClient
-from pydantic import SecretStr
-from sqlalchemy import text
-
-from {{ package_name }}.db import SessionDep
-from {{ package_name }}.main import create_app
-from {{ package_name }}.settings import Settings
-
-from .conftest import lifespan_client, migrate
 
 ITEMS = "/api/v1/items"
 PROBLEM_JSON = "application/problem+json"
@@ -83,58 +72,6 @@ async def test_invalid_input_is_a_422_problem(client: AsyncClient) -> None:
     }
     # The rejected input is not echoed back.
     assert all("input" not in error for error in body["errors"])
-
-
-async def test_pool_exhaustion_answers_503_fast(settings: Settings) -> None:
-    """With every connection taken, a request fails within DB_POOL_TIMEOUT, never hangs."""
-    app = create_app(
-        settings.model_copy(
-            update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.2}
-        )
-    )
-    holding = asyncio.Event()
-
-    @app.get("/hold")
-    async def hold(session: SessionDep) -> None:
-        await session.execute(text("SELECT 1"))
-        holding.set()
-        await asyncio.sleep(1)
-
-    async with lifespan_client(app) as client:
-        holder = asyncio.create_task(client.get("/hold"))
-        await holding.wait()
-        response = await asyncio.wait_for(client.get(ITEMS), timeout=2)
-        assert response.status_code == 503
-        assert response.headers["retry-after"] == "1"
-        assert response.headers["content-type"] == PROBLEM_JSON
-        assert (await holder).status_code == 200
-
-
-async def test_dead_database_fails_readiness_not_liveness(
-    settings: Settings, tmp_path: Path
-) -> None:
-    """A database that cannot be opened: /readyz 503 naming it, /livez 200, items 503.
-
-    When the database comes back, readiness recovers without a restart.
-    """
-    db_file = tmp_path / "later" / "app.db"  # its directory does not exist yet
-    url = f"sqlite+aiosqlite:///{db_file}"
-    app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
-    async with lifespan_client(app) as client:
-        assert (await client.get("/livez")).status_code == 200
-        ready = await client.get("/readyz")
-        assert ready.status_code == 503
-        assert ready.json()["failed"] == ["database"]
-        items = await client.get(ITEMS)
-        assert items.status_code == 503
-        assert items.headers["content-type"] == PROBLEM_JSON
-        assert "retry-after" in items.headers
-
-        db_file.parent.mkdir()
-        # Alembic runs its own event loop, so it gets a thread of its own.
-        await asyncio.to_thread(migrate, url)
-        assert (await client.get("/readyz")).status_code == 200
-        assert (await client.get(ITEMS)).status_code == 200
 
 
 async def test_unknown_route_is_a_problem(client: AsyncClient) -> None:
