@@ -46,10 +46,10 @@ POOL_RECYCLE = {
 }
 
 
-# What the generated tests need to create their own databases, per server.
+# A server account the generated tests may create databases with: compose.yaml's.
 TEST_DATABASE_URLS = {
-    "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
-    "mysql": "mysql+asyncmy://root@127.0.0.1:3306/mysql",
+    "postgresql": "postgresql+asyncpg://app:app@127.0.0.1:5432/app",
+    "mysql": "mysql+asyncmy://root:root@127.0.0.1:3306/mysql",
 }
 DROP_DATABASE_SQL = {
     # FORCE ends the sessions a pooler may still hold on the database.

@@ -140,3 +140,41 @@ def test_nonsense_inputs_are_refused(field: str, value: object, message: str) ->
 )
 def test_split_pool(total: int, split: tuple[int, int]) -> None:
     assert split_pool(total) == split
+
+
+def test_pgbouncer_plans_a_null_pool_and_never_refuses() -> None:
+    plan = plan_capacity(
+        CapacityInputs(
+            deploy_target="kubernetes",
+            max_replicas=100,
+            web_processes=1,
+            max_connections=100,
+            reserved_connections=10,
+            pooler="pgbouncer",
+        )
+    )
+    assert plan.uses_null_pool
+    assert plan.budget == 90
+    assert plan.per_process_share is None
+    assert plan.pooler_max_client_conn == 125 * 20
+
+
+def test_rds_proxy_keeps_a_capped_client_pool() -> None:
+    plan = plan_capacity(
+        CapacityInputs(
+            deploy_target="gunicorn",
+            max_replicas=40,
+            web_processes=2,
+            max_connections=100,
+            pooler="rds_proxy",
+        )
+    )
+    assert not plan.uses_null_pool
+    assert (plan.pool_size, plan.max_overflow) == (10, 10)
+
+
+def test_unknown_pooler_is_refused() -> None:
+    with pytest.raises(CapacityError, match="unknown pooler"):
+        plan_capacity(
+            CapacityInputs(deploy_target="gunicorn", max_replicas=1, web_processes=1, pooler="x")
+        )
