@@ -128,3 +128,34 @@ def test_hook_refuses_bad_answers_only_when_rendering_files() -> None:
 
     with pytest.raises(UserMessageError, match="max_replicas: sqlite serves from one host"):
         hook.hook({**DEFAULTS, "max_replicas": 3, "_copier_phase": "render"})
+
+
+@pytest.mark.parametrize(
+    ("answers", "url", "recycle"),
+    [
+        ({"database": "postgresql"}, "postgresql+asyncpg://app:app@127.0.0.1:5432/app", 1800),
+        (
+            {"database": "postgresql", "db_pooler": "pgbouncer"},
+            "postgresql+asyncpg://app:app@127.0.0.1:6432/app",
+            1800,
+        ),
+        (
+            {"database": "postgresql", "db_pooler": "rds_proxy"},
+            "postgresql+asyncpg://app:app@127.0.0.1:5432/app",
+            1500,
+        ),
+        ({"database": "mysql"}, "mysql+asyncmy://app:app@127.0.0.1:3306/app", 1800),
+        ({"database": "sqlite"}, "sqlite+aiosqlite:///./app.db", 3600),
+    ],
+)
+def test_database_defaults(answers: dict[str, Any], url: str, recycle: int) -> None:
+    derived = derive({**DEFAULTS, "max_replicas": 1, **answers})
+    assert derived["errors"] == {}
+    assert derived["database_url"] == url
+    assert derived["pool_recycle"] == recycle
+
+
+def test_pooler_is_ignored_unless_postgresql() -> None:
+    derived = derive({**DEFAULTS, "database": "sqlite", "db_pooler": "none"})
+    assert derived["db_pooler"] == "none"
+    assert derived["plan"].inputs.pooler == "none"
