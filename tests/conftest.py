@@ -31,6 +31,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "catalog": False,
         "cors_origins": ["https://app.example.com", "http://localhost:3000"],
         "web_processes": 4,
+        "metrics": False,
+        "tracing": False,
     },
     "py313": {
         "project_name": "Billing",
@@ -38,11 +40,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "python_version": "3.13",
         "ci": "none",
         "cors_origins": ["*"],
+        "tracing": False,
     },
     "postgresql": {"database": "postgresql", "max_replicas": 3},
     "pgbouncer": {"database": "postgresql", "db_pooler": "pgbouncer", "python_version": "3.13"},
     "rds-proxy": {"database": "postgresql", "db_pooler": "rds_proxy", "python_version": "3.11"},
-    "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151},
+    "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151, "metrics": False},
 }
 
 # Servers the generated tests create their databases on (see .ci/run).

@@ -77,8 +77,6 @@ def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_
             {"database": "mysql", "db_max_connections": 10, "db_reserved_connections": 10},
             "db_reserved_connections (10) must be below db_max_connections (10)",
         ),
-        ({"metrics": True}, "metrics=true is not available yet"),
-        ({"tracing": True}, "tracing=true is not available yet"),
         ({"max_replicas": 3}, "sqlite serves from one host"),
         ({"cors_origins": ["ftp://files.example.com"]}, "is not an origin"),
         ({"owner": " "}, "owner cannot be empty"),

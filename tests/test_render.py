@@ -55,6 +55,24 @@ def test_lint_config_enables_async_rules(project: Project) -> None:
 
 
 @each_variant()
+def test_lint_config_flags_blocking_http_in_async_code(project: Project) -> None:
+    """A planted requests.get in an async def is flagged (ASYNC210), as is a missing timeout."""
+    planted = project.path / "src" / project.package / "planted.py"
+    planted.write_text(
+        "import requests\n\n\nasync def handler() -> None:\n"
+        '    requests.get("https://example.com")\n'
+    )
+    try:
+        result = project.sync().uv(
+            "run", "ruff", "check", "--output-format", "json", str(planted), check=False
+        )
+    finally:
+        planted.unlink()
+    codes = {finding["code"] for finding in json.loads(result.stdout)}
+    assert {"ASYNC210", "S113"} <= codes
+
+
+@each_variant()
 def test_python_version_is_applied(project: Project) -> None:
     version = project.answers.get("python_version", "3.12")
     pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
@@ -150,13 +168,23 @@ def test_variants_cover_every_buildable_choice() -> None:
 
     seen: dict[str, set[object]] = {}
     for answers in VARIANTS.values():
-        for key in ("database", "db_pooler", "python_version", "ci", "catalog"):
+        for key in (
+            "database",
+            "db_pooler",
+            "python_version",
+            "ci",
+            "catalog",
+            "metrics",
+            "tracing",
+        ):
             seen.setdefault(key, set()).add(answers.get(key))
     assert seen["database"] >= {None, "none", "postgresql", "mysql"}  # None: sqlite
     assert seen["db_pooler"] >= {None, "pgbouncer", "rds_proxy"}
     assert seen["python_version"] >= {None, "3.11", "3.13"}
     assert seen["ci"] >= {None, "gitlab", "none"}
     assert seen["catalog"] >= {None, False}
+    assert seen["metrics"] >= {None, False}  # None: the default, true
+    assert seen["tracing"] >= {None, False}
 
 
 pytestmark = pytest.mark.slow

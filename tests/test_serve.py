@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,6 +53,7 @@ class Server:
     process: subprocess.Popen[str]
     base_url: str
     log: Path
+    metrics_dir: Path
 
     def workers(self) -> list[int]:
         """PIDs of the gunicorn master's children."""
@@ -94,6 +96,7 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
         "SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS),
         "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
         "PYTHONPATH": str(tmp_path),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
     project.run(project.bin("alembic"), "upgrade", "head", env=env)
     log = tmp_path / "gunicorn.log"
@@ -111,7 +114,7 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url, process, log)
-        yield Server(process, base_url, log)
+        yield Server(process, base_url, log, tmp_path / "prometheus")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -184,3 +187,29 @@ def test_sigterm_drains_in_flight_requests(server: Server) -> None:
     # gunicorn's, uvicorn's and the service's lines alike: one JSON object each.
     for line in log.splitlines():
         assert isinstance(json.loads(line), dict), line
+
+
+def requests_counted(metrics: str, route: str) -> float:
+    pattern = (
+        rf'^http_requests_total{{method="GET",route="{re.escape(route)}",status="200"}} (\S+)$'
+    )
+    match = re.search(pattern, metrics, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+@each_variant("default")
+def test_one_scrape_aggregates_every_worker(server: Server) -> None:
+    workers = server.workers()
+    sent = 0
+    # A new connection per request lets the kernel hand them to either worker;
+    # go on until both have written samples.
+    while sent < 400 and not all(
+        (server.metrics_dir / f"counter_{pid}.db").exists() for pid in workers
+    ):
+        assert httpx.get(f"{server.base_url}/api/v1/items", timeout=5).status_code == 200
+        sent += 1
+    assert all((server.metrics_dir / f"counter_{pid}.db").exists() for pid in workers)
+
+    response = httpx.get(f"{server.base_url}/metrics", timeout=5)
+    assert response.status_code == 200  # not a 307 to /metrics/
+    assert requests_counted(response.text, "/api/v1/items") == sent

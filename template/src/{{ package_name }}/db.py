@@ -7,7 +7,7 @@ is explicit and comes from Settings, whose defaults come from the capacity plan.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -72,6 +72,8 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
     # Requests that found no free connection within DB_POOL_TIMEOUT.
     pool_timeouts: int = 0
+    # Called on each such timeout; the metrics, when enabled, count them.
+    on_pool_timeout: Callable[[], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -134,6 +136,8 @@ async def get_session(
         except exc.TimeoutError as error:
             # Every connection is busy and none came back within DB_POOL_TIMEOUT.
             database.pool_timeouts += 1
+            if database.on_pool_timeout is not None:
+                database.on_pool_timeout()
             raise ServiceUnavailableError(
                 "The database connection pool is exhausted.", retry_after=1
             ) from error

@@ -12,10 +12,10 @@ import time
 import uuid
 
 import structlog
-from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import PROBLEM_JSON, problem_body
+from .observability.routes import RouteTemplates
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept a caller's id only if it is short and printable: it ends up in logs.
@@ -31,9 +31,7 @@ class RequestContextMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Full route templates ("/api/v1/items/{item_id}") by route object: an
-        # included router's route only knows its own part of the path.
-        self._templates: dict[int, str] = {}
+        self.route_template = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,23 +72,11 @@ class RequestContextMiddleware:
                         path=path,
                         # The template groups requests for dashboards; unmatched
                         # paths have none, so arbitrary URLs cannot explode it.
-                        route=self._route_template(scope),
+                        route=self.route_template(scope),
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
                         client=scope["client"][0] if scope.get("client") else None,
                     )
-
-    def _route_template(self, scope: Scope) -> str | None:
-        route = scope.get("route")
-        if route is None:
-            return None
-        if id(route) not in self._templates:  # first request, or routes added since
-            self._templates = {
-                id(context.original_route): context.path_format
-                for context in iter_route_contexts(scope["app"].routes)
-                if context.path_format
-            }
-        return self._templates.get(id(route), getattr(route, "path", None))
 
 
 async def _send_internal_error(scope: Scope, send: Send) -> None:

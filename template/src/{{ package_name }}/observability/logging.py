@@ -22,8 +22,13 @@ _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
 ]
 
 
-def logging_config(level: str, log_format: str) -> dict[str, Any]:
-    """A logging.config.dictConfig schema; gunicorn.conf.py hands it to gunicorn too."""
+def logging_config(
+    level: str, log_format: str, *extra: structlog.typing.Processor
+) -> dict[str, Any]:
+    """A logging.config.dictConfig schema; gunicorn.conf.py hands it to gunicorn too.
+
+    ``extra`` processors run on every line after the shared ones (the trace context).
+    """
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer()
         if log_format == "console"
@@ -35,7 +40,7 @@ def logging_config(level: str, log_format: str) -> dict[str, Any]:
         "formatters": {
             "structlog": {
                 "()": structlog.stdlib.ProcessorFormatter,
-                "foreign_pre_chain": _SHARED_PROCESSORS,
+                "foreign_pre_chain": [*_SHARED_PROCESSORS, *extra],
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
@@ -63,12 +68,13 @@ def logging_config(level: str, log_format: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str, log_format: str) -> None:
+def configure_logging(level: str, log_format: str, *extra: structlog.typing.Processor) -> None:
     """Route structlog and the standard library through one JSON (or console) renderer."""
-    logging.config.dictConfig(logging_config(level, log_format))
+    logging.config.dictConfig(logging_config(level, log_format, *extra))
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,
+            *extra,
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
