@@ -1,0 +1,218 @@
+"""What the generated service's middleware and observability stack costs in throughput.
+
+Renders the default service (metrics and tracing on), then serves two apps from
+it, one after the other, with the same routes and the same database:
+
+  stack  the service as generated: request-id/access-log middleware, Prometheus
+         middleware, FastAPI's OpenTelemetry spans (exported to a local sink)
+  bare   the same app with every middleware and telemetry removed
+
+Each is driven by wrk (Debian's package; installed if missing) on loopback and
+the script prints and writes (bench/results/middleware_overhead.md) the
+requests/s of each and the overhead ratio, for a trivial route and a database
+route. Targets (SPEC section 4): <= 15% on the trivial route, <= 5% on the database
+route. Nothing here asserts timings.
+
+    uv run python bench/middleware_overhead.py [--seconds 10] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+from copier import run_copy
+from uv import find_uv_bin
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+APP_MODULE = """
+import os
+
+from fastapi import FastAPI
+
+from orders_api.api import api_router
+from orders_api.health import router as health_router
+from orders_api.lifespan import lifespan
+from orders_api.main import create_app
+from orders_api.settings import Settings
+
+
+async def trivial() -> dict[str, bool]:
+    return {"ok": True}
+
+
+if os.environ.get("BENCH_BARE") == "1":
+    # The baseline: the same routes, lifespan and database; no middleware, no
+    # telemetry (no tracer provider is ever configured in this process).
+    app = FastAPI(lifespan=lifespan)
+    app.state.settings = Settings()
+    app.include_router(health_router)
+    app.include_router(api_router)
+else:
+    app = create_app()
+app.get("/bench/trivial")(trivial)
+"""
+
+
+class Sink(BaseHTTPRequestHandler):
+    """An OTLP endpoint that accepts spans and drops them."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return "wrk"
+
+
+def render(destination: Path) -> Path:
+    run_copy(
+        str(ROOT),
+        destination,
+        data={"project_name": "Orders API", "owner": "group:bench"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    subprocess.run(
+        [find_uv_bin(), "sync", "--quiet", "--no-dev"], cwd=destination, env=env, check=True
+    )
+    (destination / "bench_app.py").write_text(APP_MODULE)
+    return destination
+
+
+def serve(project: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            str(project / ".venv/bin/uvicorn"),
+            "bench_app:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=project,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the app did not start")
+
+
+def wrk(url: str, seconds: int, connections: int) -> float:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"errors under load:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    ensure_wrk()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        project = render(Path(scratch) / "service")
+        database = Path(scratch) / "bench.db"
+        sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+            "LOG_LEVEL": "WARNING",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_port}",
+        }
+        subprocess.run(
+            [str(project / ".venv/bin/alembic"), "upgrade", "head"],
+            cwd=project,
+            env=env,
+            check=True,
+        )
+
+        routes = {"trivial route": "/bench/trivial", "database route": "/api/v1/items/1"}
+        results: dict[str, dict[str, float]] = {route: {} for route in routes}
+        for variant in ("bare", "stack", "bare", "stack"):  # interleaved: drift hits both
+            port = free_port()
+            process = serve(project, {**env, "BENCH_BARE": "1" if variant == "bare" else "0"}, port)
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/api/v1/items", json={"name": "bench"})
+                for route, path in routes.items():
+                    rps = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                    results[route][variant] = max(results[route].get(variant, 0.0), rps)
+            finally:
+                process.terminate()
+                process.wait()
+        sink.shutdown()
+
+    lines = [
+        "# Middleware and observability overhead",
+        "",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, one uvicorn process, "
+            f"wrk -t2 -c{args.connections} -d{args.seconds}s on loopback, "
+            "best of two interleaved runs."
+        ),
+        "",
+        "| route | bare req/s | stack req/s | stack / bare | overhead | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for route, measured in results.items():
+        ratio = measured["stack"] / measured["bare"]
+        target = "<= 15%" if route == "trivial route" else "<= 5%"
+        lines.append(
+            f"| {route} | {measured['bare']:.0f} | {measured['stack']:.0f} | {ratio:.2f} "
+            f"| {1 - ratio:.1%} | {target} |"
+        )
+    report = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "middleware_overhead.md").write_text(report)
+    sys.stdout.write(report)
+
+
+if __name__ == "__main__":
+    main()
