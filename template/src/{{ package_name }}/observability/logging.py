@@ -79,6 +79,7 @@ def configure_logging(level: str, log_format: str, *extra: structlog.typing.Proc
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        # Drops events below LOG_LEVEL before any processor runs.
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
