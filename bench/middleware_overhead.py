@@ -212,8 +212,10 @@ def main() -> None:
             "best of two interleaved runs."
         ),
         "",
-        "| route | bare req/s | stack req/s | stack overhead | traced req/s "
-        "| traced overhead | target |",
+        (
+            "| route | bare req/s | stack req/s | stack overhead | traced req/s "
+            "| traced overhead | target |"
+        ),
         "|---|---|---|---|---|---|---|",
     ]
     for route, measured in results.items():
