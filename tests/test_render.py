@@ -119,6 +119,14 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (project.path / ".github/workflows/ci.yml").exists() == (ci == "github")
     assert (project.path / ".gitlab-ci.yml").exists() == (ci == "gitlab")
     assert (project.path / "catalog-info.yaml").exists() == answers.get("catalog", True)
+    observability = project.path / "src" / project.package / "observability"
+    metrics, tracing = answers.get("metrics", True), answers.get("tracing", True)
+    assert (observability / "metrics.py").exists() == metrics
+    assert (observability / "pool_metrics.py").exists() == (metrics and has_database)
+    assert (observability / "tracing.py").exists() == tracing
+    pyproject = (project.path / "pyproject.toml").read_text()
+    assert ("prometheus-client" in pyproject) == metrics
+    assert ("opentelemetry-sdk" in pyproject) == tracing
 
 
 @each_variant("default")
