@@ -39,37 +39,29 @@ def test_ruff_check_and_format(project: Project) -> None:
     project.uv("run", "ruff", "format", "--check", ".")
 
 
-@each_variant()
-def test_lint_config_enables_async_rules(project: Project) -> None:
-    """A blocking call planted in async code is flagged by the project's own config."""
+def ruff_codes(project: Project, source: str) -> set[str]:
+    """What the project's own ruff config reports for ``source`` planted in its package."""
     planted = project.path / "src" / project.package / "planted.py"
-    planted.write_text("import time\n\n\nasync def handler() -> None:\n    time.sleep(1)\n")
+    planted.write_text(source)
     try:
         result = project.sync().uv(
             "run", "ruff", "check", "--output-format", "json", str(planted), check=False
         )
     finally:
         planted.unlink()
-    codes = {finding["code"] for finding in json.loads(result.stdout)}
-    assert "ASYNC251" in codes
+    return {finding["code"] for finding in json.loads(result.stdout)}
 
 
 @each_variant()
-def test_lint_config_flags_blocking_http_in_async_code(project: Project) -> None:
-    """A planted requests.get in an async def is flagged (ASYNC210), as is a missing timeout."""
-    planted = project.path / "src" / project.package / "planted.py"
-    planted.write_text(
+def test_lint_config_flags_blocking_calls_in_async_code(project: Project) -> None:
+    sleeping = "import time\n\n\nasync def handler() -> None:\n    time.sleep(1)\n"
+    assert "ASYNC251" in ruff_codes(project, sleeping)
+    fetching = (
         "import requests\n\n\nasync def handler() -> None:\n"
         '    requests.get("https://example.com")\n'
     )
-    try:
-        result = project.sync().uv(
-            "run", "ruff", "check", "--output-format", "json", str(planted), check=False
-        )
-    finally:
-        planted.unlink()
-    codes = {finding["code"] for finding in json.loads(result.stdout)}
-    assert {"ASYNC210", "S113"} <= codes
+    # A blocking HTTP call in async code, and one without a timeout.
+    assert {"ASYNC210", "S113"} <= ruff_codes(project, fetching)
 
 
 @each_variant()

@@ -8,7 +8,6 @@ aggregates them all; a single process keeps them in memory.
 from __future__ import annotations
 
 import os
-import time
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -22,9 +21,6 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from .routes import RouteTemplates
 
 UNMATCHED = "<unmatched>"
 
@@ -78,33 +74,14 @@ async def metrics() -> Response:
     return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 
-class MetricsMiddleware:
-    """Pure ASGI: counts and times every HTTP request by its route template."""
+class PrometheusRequests:
+    """Counts and times every HTTP request by route template (a RequestObserver)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.route_template = RouteTemplates()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+    def request_started(self) -> None:
         IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            IN_FLIGHT.dec()
-            method = scope["method"]
-            route = self.route_template(scope) or UNMATCHED
-            DURATION.labels(method, route).observe(time.perf_counter() - started)
-            REQUESTS.labels(method, route, str(status)).inc()
+
+    def request_finished(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        IN_FLIGHT.dec()
+        route = route or UNMATCHED
+        DURATION.labels(method, route).observe(seconds)
+        REQUESTS.labels(method, route, str(status)).inc()
