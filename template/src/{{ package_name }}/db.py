@@ -29,6 +29,11 @@ from . import dialect
 from .errors import ServiceUnavailableError
 from .settings import Settings
 
+# SQLSTATE classes that mean "the database cannot serve now", not "the request
+# is wrong": 08 connection exception (PgBouncer's query_wait_timeout too),
+# 53 insufficient resources, 57 operator intervention (a statement timeout).
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
 # Deterministic constraint names, so Alembic can alter and drop them later.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -121,6 +126,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+def database_unavailable(error: exc.DBAPIError) -> bool:
+    """Whether the error is the database's state (503) rather than a bug (500)."""
+    if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
 def get_database(request: Request) -> Database:
     database: Database = request.state.database
     return database
@@ -141,8 +154,11 @@ async def get_session(
             raise ServiceUnavailableError(
                 "The database connection pool is exhausted.", retry_after=1
             ) from error
-        except (exc.OperationalError, exc.InterfaceError, OSError) as error:
-            # Refused, reset or timed-out connections: the database, not the request.
+        except exc.DBAPIError as error:
+            if not database_unavailable(error):
+                raise
+            raise ServiceUnavailableError("The database is unavailable.", retry_after=5) from error
+        except OSError as error:  # refused or timed out before the driver had a say
             raise ServiceUnavailableError("The database is unavailable.", retry_after=5) from error
 
 
