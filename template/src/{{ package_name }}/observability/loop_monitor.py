@@ -61,16 +61,20 @@ class LoopMonitor:
 
     def _watch(self) -> None:
         reported = False  # one warning per blocking episode
-        while not self._stopped.wait(self.interval / 2):
-            stalled = time.monotonic() - self._heartbeat - self.interval
+        poll = min(self.interval, self.block_threshold) / 4
+        while not self._stopped.wait(poll):
+            beat = self._heartbeat
+            stalled = time.monotonic() - beat - self.interval
             if stalled < self.block_threshold:
                 reported = False
                 continue
             if reported:
                 continue
-            reported = True
             frame = sys._current_frames().get(self._loop_thread)
             stack = "".join(traceback.format_stack(frame)) if frame else "(no stack)"
+            if self._heartbeat != beat:
+                continue  # the loop came back while we looked: not the culprit's stack
+            reported = True
             log.warning(
                 "event loop blocked",
                 blocked_for_seconds=round(stalled, 3),
