@@ -31,8 +31,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "catalog": False,
         "cors_origins": ["https://app.example.com", "http://localhost:3000"],
         "web_processes": 4,
-        "metrics": False,
-        "tracing": False,
     },
     "py313": {
         "project_name": "Billing",

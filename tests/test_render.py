@@ -116,6 +116,7 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (observability / "metrics.py").exists() == metrics
     assert (observability / "pool_metrics.py").exists() == (metrics and has_database)
     assert (observability / "tracing.py").exists() == tracing
+    assert (observability / "sql_tracing.py").exists() == (tracing and has_database)
     pyproject = (project.path / "pyproject.toml").read_text()
     assert ("prometheus-client" in pyproject) == metrics
     assert ("opentelemetry-sdk" in pyproject) == tracing
