@@ -35,6 +35,24 @@ DRIVER_REQUIREMENTS = {
 # uv release line of the Docker build stage and the GitLab CI image.
 UV_IMAGE_VERSION = "0.13"
 
+# Task queues: what each backend installs, per broker.
+QUEUE_REQUIREMENTS = {
+    ("arq", "redis"): ["arq>=0.26"],
+    ("celery", "redis"): ["celery[redis]>=5.5"],
+    ("celery", "rabbitmq"): ["celery>=5.5"],
+    ("dramatiq", "redis"): ["dramatiq[redis]>=1.17"],
+    ("dramatiq", "rabbitmq"): ["dramatiq[rabbitmq]>=1.17"],
+}
+# Where the worker and the enqueue client look by default: compose.yaml's broker.
+BROKER_URLS = {
+    "redis": "redis://127.0.0.1:6379/0",
+    "rabbitmq": "amqp://app:app@127.0.0.1:5672//",
+}
+# Seconds a worker has, after SIGTERM, to finish the jobs it holds before it
+# hands them back to the queue. Deploy files add their margin to it
+# (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds).
+WORKER_SHUTDOWN_SECONDS = 30
+
 
 # Seconds after which the pool replaces a connection, and why that number.
 POOL_RECYCLE = {
@@ -126,9 +144,24 @@ def combination_errors(answers: Mapping[str, Any]) -> dict[str, str]:
     pooler = answers.get("db_pooler", "none")
     if pooler != "none" and database is not None and database != "postgresql":
         errors["db_pooler"] = f"db_pooler={pooler} applies to postgresql only; use none"
+    if queue not in (None, "none") and database == "none":
+        errors["queue"] = (
+            f"queue={queue} needs a database: its worker records each job's effect there "
+            "(the example task); pick a database, or queue=none"
+        )
     if queue == "arq" and answers.get("broker") == "rabbitmq":
         errors["broker"] = "arq runs on redis only; use broker=redis or queue=celery or dramatiq"
     return errors
+
+
+def queue_broker(answers: Mapping[str, Any]) -> str:
+    """The broker the queue runs on: arq is redis only, no queue has none."""
+    queue = answers.get("queue")
+    if queue in (None, "none"):
+        return ""
+    if queue == "arq":
+        return "redis"
+    return str(answers.get("broker") or "redis")
 
 
 def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | None:
@@ -171,6 +204,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
     queue = answers.get("queue")
     python_version = str(answers.get("python_version") or "3.12")
     pooler = str(answers.get("db_pooler") or "none") if database == "postgresql" else "none"
+    broker = queue_broker(answers)
     recycle, recycle_reason = POOL_RECYCLE.get(
         pooler if pooler != "none" else str(database), (0, "")
     )
@@ -217,6 +251,15 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "pool_recycle": recycle,
         "pool_recycle_reason": recycle_reason,
         "has_queue": queue not in (None, "none"),
+        "is_arq": queue == "arq",
+        "is_celery": queue == "celery",
+        "is_dramatiq": queue == "dramatiq",
+        "broker": broker,
+        "uses_redis": broker == "redis",
+        "uses_rabbitmq": broker == "rabbitmq",
+        "broker_url": BROKER_URLS.get(broker, ""),
+        "queue_requirements": QUEUE_REQUIREMENTS.get((str(queue), broker), []),
+        "worker_shutdown_seconds": WORKER_SHUTDOWN_SECONDS,
         "uses_gunicorn": target == "gunicorn",
         "uses_kubernetes": target == "kubernetes",
         "uses_lambda": target == "lambda",

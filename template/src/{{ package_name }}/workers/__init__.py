@@ -1,0 +1,6 @@
+"""Background jobs: the enqueue client the API uses, and the worker that runs them.
+
+`python -m <package>.workers` starts a worker process, configured from Settings
+(BROKER_URL, WORKER_QUEUE, WORKER_CONCURRENCY, WORKER_SHUTDOWN_TIMEOUT, ...);
+`python -m <package>.workers.heartbeat` is its liveness check.
+"""
