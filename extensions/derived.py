@@ -48,6 +48,10 @@ BROKER_URLS = {
     "redis": "redis://127.0.0.1:6379/0",
     "rabbitmq": "amqp://app:app@127.0.0.1:5672//",
 }
+TEST_BROKER_URLS = {
+    "redis": "redis://127.0.0.1:6379/15",
+    "rabbitmq": "amqp://app:app@127.0.0.1:5672//",
+}
 # Seconds a worker has, after SIGTERM, to finish the jobs it holds before it
 # hands them back to the queue. Deploy files add their margin to it
 # (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds).
@@ -258,6 +262,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "uses_redis": broker == "redis",
         "uses_rabbitmq": broker == "rabbitmq",
         "broker_url": BROKER_URLS.get(broker, ""),
+        "test_broker_url_example": TEST_BROKER_URLS.get(broker, ""),
         "queue_requirements": QUEUE_REQUIREMENTS.get((str(queue), broker), []),
         "worker_shutdown_seconds": WORKER_SHUTDOWN_SECONDS,
         "uses_gunicorn": target == "gunicorn",
