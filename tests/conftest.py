@@ -44,6 +44,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "pgbouncer": {"database": "postgresql", "db_pooler": "pgbouncer", "python_version": "3.13"},
     "rds-proxy": {"database": "postgresql", "db_pooler": "rds_proxy", "python_version": "3.11"},
     "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151, "metrics": False},
+    # Every valid queue x broker pair, spread over the databases.
+    "arq": {"queue": "arq", "database": "postgresql"},
+    "celery-redis": {"queue": "celery", "broker": "redis", "tracing": False},
+    "celery-rabbitmq": {"queue": "celery", "broker": "rabbitmq", "database": "mysql"},
+    "dramatiq-redis": {"queue": "dramatiq", "broker": "redis", "metrics": False},
+    "dramatiq-rabbitmq": {
+        "queue": "dramatiq",
+        "broker": "rabbitmq",
+        "database": "postgresql",
+        "worker_processes": 2,
+        "worker_concurrency": 4,
+    },
 }
 
 # Servers the generated tests create their databases on (see .ci/run).
@@ -51,6 +63,11 @@ TEST_DATABASE_URLS = {
     "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
     "pgbouncer": "postgresql+asyncpg://postgres@127.0.0.1:6432/postgres",
     "mysql": "mysql+asyncmy://root@127.0.0.1:3306/mysql",
+}
+# Brokers of the generated queue tests; each test uses queues of its own.
+TEST_BROKER_URLS = {
+    "redis": "redis://127.0.0.1:6379/0",
+    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
 }
 
 
@@ -117,6 +134,10 @@ class Project:
             database = "pgbouncer"
         if database in TEST_DATABASE_URLS:
             env["TEST_DATABASE_URL"] = TEST_DATABASE_URLS[database]
+        # Always set, so a generated test that needs a broker never skips here.
+        env["TEST_REDIS_URL"] = TEST_BROKER_URLS["redis"]
+        broker = self.answers.get("broker", "redis") if self.answers.get("queue") else "redis"
+        env["TEST_BROKER_URL"] = TEST_BROKER_URLS[broker]
         return env
 
     def run(

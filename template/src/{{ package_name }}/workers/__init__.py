@@ -4,3 +4,6 @@
 (BROKER_URL, WORKER_QUEUE, WORKER_CONCURRENCY, WORKER_SHUTDOWN_TIMEOUT, ...);
 `python -m <package>.workers.heartbeat` is its liveness check.
 """
+
+# The names jobs are enqueued under: the API and the worker share them.
+PROCESS_ITEM = "process_item"

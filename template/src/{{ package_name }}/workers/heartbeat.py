@@ -57,9 +57,11 @@ def _alive(pid: int) -> bool:
 def check(directory: Path, max_age: float, now: float | None = None) -> str | None:
     """Why the workers here are not live, or None when every one has a fresh beat."""
     now = time.time() if now is None else now
-    beats = [path for path in directory.glob("*") if path.name.isdigit()] if directory.is_dir() else []
+    beats = sorted(directory.glob("[0-9]*")) if directory.is_dir() else []
     live = 0
     for path in beats:
+        if not path.name.isdigit():
+            continue
         if not _alive(int(path.name)):
             with contextlib.suppress(OSError):
                 path.unlink()  # left behind by a killed process

@@ -20,9 +20,6 @@ from ..db import database_unavailable
 
 log = structlog.stdlib.get_logger(__name__)
 
-# The names jobs are enqueued under; the API and the worker share them.
-PROCESS_ITEM = "process_item"
-
 
 class TransientJobError(Exception):
     """A failure worth retrying later: the database or the network, not the job's input."""

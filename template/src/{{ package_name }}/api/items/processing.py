@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from ...workers import PROCESS_ITEM
 from ...workers.client import TaskQueueDep
-from ...workers.jobs import PROCESS_ITEM
 from .schemas import ProcessingAccepted
 from .service import ItemServiceDep
 
