@@ -46,11 +46,11 @@ QUEUE_REQUIREMENTS = {
 # Where the worker and the enqueue client look by default: compose.yaml's broker.
 BROKER_URLS = {
     "redis": "redis://127.0.0.1:6379/0",
-    "rabbitmq": "amqp://app:app@127.0.0.1:5672//",
+    "rabbitmq": "amqp://app:app@127.0.0.1:5672/%2F",
 }
 TEST_BROKER_URLS = {
     "redis": "redis://127.0.0.1:6379/15",
-    "rabbitmq": "amqp://app:app@127.0.0.1:5672//",
+    "rabbitmq": "amqp://app:app@127.0.0.1:5672/%2F",
 }
 # Seconds a worker has, after SIGTERM, to finish the jobs it holds before it
 # hands them back to the queue. Deploy files add their margin to it

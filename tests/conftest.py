@@ -67,7 +67,7 @@ TEST_DATABASE_URLS = {
 # Brokers of the generated queue tests; each test uses queues of its own.
 TEST_BROKER_URLS = {
     "redis": "redis://127.0.0.1:6379/0",
-    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
+    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672/%2F",
 }
 
 
