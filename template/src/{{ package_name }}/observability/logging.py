@@ -64,6 +64,8 @@ def logging_config(
             "uvicorn.access": {"handlers": [], "propagate": False},
             "gunicorn.error": {"handlers": [], "propagate": True},
             "gunicorn.access": {"handlers": [], "propagate": False},
+            # pika (RabbitMQ) narrates every connection at INFO.
+            "pika": {"level": "WARNING"},
         },
     }
 
