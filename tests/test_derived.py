@@ -49,6 +49,49 @@ def test_defaults_derive_flags_and_plan() -> None:
     assert (plan.pool_size, plan.max_overflow, plan.gunicorn_workers) == (3, 2, 2)
 
 
+@pytest.mark.parametrize(
+    ("queue", "broker", "flag", "url", "requirement"),
+    [
+        ("arq", "redis", "is_arq", "redis://", "arq>="),
+        # ARQ speaks to Redis whatever the broker answer says.
+        ("arq", None, "is_arq", "redis://", "arq>="),
+        ("celery", "redis", "is_celery", "redis://", "celery[redis]>="),
+        ("celery", "rabbitmq", "is_celery", "amqp://", "celery>="),
+        ("dramatiq", "redis", "is_dramatiq", "redis://", "dramatiq[redis]>="),
+        ("dramatiq", "rabbitmq", "is_dramatiq", "amqp://", "dramatiq[rabbitmq]>="),
+    ],
+)
+def test_queue_flags_broker_and_requirements(
+    queue: str, broker: str | None, flag: str, url: str, requirement: str
+) -> None:
+    answers = {**DEFAULTS, "queue": queue, "broker": broker, "worker_concurrency": 4}
+    if broker is None:
+        del answers["broker"]
+    derived = derive(answers)
+    assert derived["errors"] == {}
+    assert derived["has_queue"]
+    assert derived[flag]
+    assert sum(derived[key] for key in ("is_arq", "is_celery", "is_dramatiq")) == 1
+    assert derived["broker"] == (broker or "redis")
+    assert derived["uses_redis"] == (derived["broker"] == "redis")
+    assert derived["uses_rabbitmq"] == (derived["broker"] == "rabbitmq")
+    assert derived["broker_url"].startswith(url)
+    assert derived["test_broker_url_example"].startswith(url)
+    assert [r.split(">=")[0] + ">=" for r in derived["queue_requirements"]] == [requirement]
+    assert derived["worker_shutdown_seconds"] == 30
+    # Workers count against the connection budget: (1 process + 1 during a
+    # rollout) x 4 jobs, one connection each.
+    assert derived["plan"].worker_connections == 8
+
+
+def test_no_queue_has_no_broker() -> None:
+    derived = derive(DEFAULTS)
+    assert not derived["has_queue"]
+    assert (derived["broker"], derived["broker_url"], derived["queue_requirements"]) == ("", "", [])
+    assert not derived["uses_redis"]
+    assert not derived["uses_rabbitmq"]
+
+
 def test_no_database_still_plans_workers() -> None:
     derived = derive({**DEFAULTS, "database": "none", "web_processes": 4})
     assert not derived["has_database"]
@@ -70,6 +113,7 @@ def test_no_database_still_plans_workers() -> None:
         ),
         ({"database": "mysql", "db_pooler": "pgbouncer"}, "db_pooler", "postgresql only"),
         ({"queue": "arq", "broker": "rabbitmq"}, "broker", "redis only"),
+        ({"queue": "dramatiq", "database": "none"}, "queue", "needs a database"),
         ({"cors_origins": "https://a.example"}, "cors_origins", "YAML list"),
         ({"cors_origins": ["https://a.example/path"]}, "cors_origins", "not an origin"),
     ],

@@ -60,9 +60,8 @@ def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_
         ({"package_name": "class"}, "is a Python keyword"),
         ({"package_name": "fastapi"}, "would shadow a module the generated service depends on"),
         ({"project_name": "!!!"}, "'' is not a valid slug"),
-        ({"queue": "celery"}, "queue=celery is not available yet"),
-        ({"queue": "arq"}, "queue=arq is not available yet"),
-        ({"queue": "dramatiq"}, "queue=dramatiq is not available yet"),
+        ({"queue": "celery", "database": "none"}, "queue=celery needs a database"),
+        ({"queue": "arq", "broker": "rabbitmq"}, "arq runs on redis only"),
         ({"deploy_target": "kubernetes"}, "deploy_target=kubernetes is not available yet"),
         ({"deploy_target": "lambda"}, "deploy_target=lambda is not available yet"),
         (
