@@ -105,8 +105,12 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (project.path / "src" / project.package / "db.py").exists() == has_database
     assert (project.path / "docs/capacity.md").exists() == has_database
     has_server = answers.get("database") in ("postgresql", "mysql")
-    assert (project.path / "compose.yaml").exists() == has_server
-    assert (project.path / "tests/tcp_proxy.py").exists() == has_server
+    has_queue = answers.get("queue", "none") != "none"
+    assert (project.path / "compose.yaml").exists() == (has_server or has_queue)
+    assert (project.path / "tests/tcp_proxy.py").exists() == (has_server or has_queue)
+    assert (project.path / "src" / project.package / "workers").exists() == has_queue
+    assert (project.path / "tests/test_worker.py").exists() == has_queue
+    assert any((project.path / "deploy/gunicorn").glob("*-worker.service")) == has_queue
     ci = answers.get("ci", "github")
     assert (project.path / ".github/workflows/ci.yml").exists() == (ci == "github")
     assert (project.path / ".gitlab-ci.yml").exists() == (ci == "gitlab")
@@ -164,6 +168,36 @@ def test_cors_origins_become_the_settings_default(project: Project) -> None:
     )
 
 
+@each_variant("arq", "celery-redis", "celery-rabbitmq", "dramatiq-redis", "dramatiq-rabbitmq")
+def test_queue_worker_is_wired_everywhere(project: Project) -> None:
+    """One worker command for make, compose and systemd; the broker in compose; its settings."""
+    answers = project.answers
+    command = f"python -m {project.package}.workers"
+    makefile = (project.path / "Makefile").read_text()
+    assert re.search(rf"^worker: .*\n\tuv run --no-dev {command}$", makefile, re.MULTILINE)
+    compose = yaml.safe_load((project.path / "compose.yaml").read_text())
+    broker = answers.get("broker", "redis")
+    assert compose["services"]["broker"]["image"].startswith(broker)
+    worker = compose["services"]["worker"]
+    assert worker["entrypoint"] == ["python", "-m", f"{project.package}.workers"]
+    assert worker["healthcheck"]["test"][-1] == f"{project.package}.workers.heartbeat"
+    assert worker["environment"]["BROKER_URL"].startswith(
+        "amqp" if broker == "rabbitmq" else "redis"
+    )
+    unit = (project.path / "deploy/gunicorn/orders-api-worker.service").read_text()
+    assert f"ExecStart=/opt/orders-api/.venv/bin/{command}" in unit
+    stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    shutdown = int(
+        re.search(r"worker_shutdown_timeout: int = Field\(default=(\d+)", settings).group(1)
+    )  # type: ignore[union-attr]
+    assert stop > shutdown
+    env_example = (project.path / ".env.example").read_text()
+    for variable in ("BROKER_URL", "WORKER_QUEUE", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT"):
+        assert f"\n{variable}=" in env_example
+    assert (project.path / "migrations/versions/20260102_0002_add_items_processed_at.py").exists()
+
+
 def test_variants_cover_every_buildable_choice() -> None:
     from .conftest import VARIANTS
 
@@ -177,6 +211,8 @@ def test_variants_cover_every_buildable_choice() -> None:
             "catalog",
             "metrics",
             "tracing",
+            "queue",
+            "broker",
         ):
             seen.setdefault(key, set()).add(answers.get(key))
     assert seen["database"] >= {None, "none", "postgresql", "mysql"}  # None: sqlite
@@ -186,6 +222,17 @@ def test_variants_cover_every_buildable_choice() -> None:
     assert seen["catalog"] >= {None, False}
     assert seen["metrics"] >= {None, False}  # None: the default, true
     assert seen["tracing"] >= {None, False}
+    assert seen["queue"] >= {None, "arq", "celery", "dramatiq"}
+    pairs = {
+        (a.get("queue"), a.get("broker", "redis")) for a in VARIANTS.values() if a.get("queue")
+    }
+    assert pairs == {
+        ("arq", "redis"),
+        ("celery", "redis"),
+        ("celery", "rabbitmq"),
+        ("dramatiq", "redis"),
+        ("dramatiq", "rabbitmq"),
+    }
 
 
 pytestmark = pytest.mark.slow
