@@ -188,9 +188,9 @@ def test_queue_worker_is_wired_everywhere(project: Project) -> None:
     assert f"ExecStart=/opt/orders-api/.venv/bin/{command}" in unit
     stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
     settings = (project.path / "src" / project.package / "settings.py").read_text()
-    shutdown = int(
-        re.search(r"worker_shutdown_timeout: int = Field\(default=(\d+)", settings).group(1)
-    )  # type: ignore[union-attr]
+    default = re.search(r"worker_shutdown_timeout: int = Field\(default=(\d+)", settings)
+    assert default is not None
+    shutdown = int(default.group(1))
     assert stop > shutdown
     env_example = (project.path / ".env.example").read_text()
     for variable in ("BROKER_URL", "WORKER_QUEUE", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT"):
