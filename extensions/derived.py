@@ -40,8 +40,8 @@ QUEUE_REQUIREMENTS = {
     ("arq", "redis"): ["arq>=0.26"],
     ("celery", "redis"): ["celery[redis]>=5.5"],
     ("celery", "rabbitmq"): ["celery>=5.5"],
-    ("dramatiq", "redis"): ["dramatiq[redis]>=1.17"],
-    ("dramatiq", "rabbitmq"): ["dramatiq[rabbitmq]>=1.17"],
+    ("dramatiq", "redis"): ["dramatiq[redis]>=2.0"],
+    ("dramatiq", "rabbitmq"): ["dramatiq[rabbitmq]>=2.0"],
 }
 # Where the worker and the enqueue client look by default: compose.yaml's broker.
 BROKER_URLS = {

@@ -48,6 +48,7 @@ async def process_item(sessions: async_sessionmaker[AsyncSession], item_id: int)
                 .where(Item.id == item_id, Item.processed_at.is_(None))
                 .values(processed_at=datetime.now(UTC))
             )
+            # execute() is typed as returning a Result; an UPDATE's has a rowcount.
             changed = result.rowcount > 0  # type: ignore[attr-defined]
             exists = changed or await session.get(Item, item_id) is not None
     except exc.DBAPIError as error:
