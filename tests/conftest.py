@@ -45,10 +45,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "rds-proxy": {"database": "postgresql", "db_pooler": "rds_proxy", "python_version": "3.11"},
     "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151, "metrics": False},
     # Every valid queue x broker pair, spread over the databases.
-    "arq": {"queue": "arq", "database": "postgresql"},
+    "arq": {"queue": "arq", "database": "postgresql", "python_version": "3.11"},
     "celery-redis": {"queue": "celery", "broker": "redis", "tracing": False},
     "celery-rabbitmq": {"queue": "celery", "broker": "rabbitmq", "database": "mysql"},
-    "dramatiq-redis": {"queue": "dramatiq", "broker": "redis", "metrics": False},
+    "dramatiq-redis": {
+        "queue": "dramatiq",
+        "broker": "redis",
+        "metrics": False,
+        "python_version": "3.13",
+    },
     "dramatiq-rabbitmq": {
         "queue": "dramatiq",
         "broker": "rabbitmq",
