@@ -230,3 +230,71 @@ def test_dockerfile_passes_hadolint(project: Project) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+LAMBDA = variants_where(deploy_target="lambda")
+
+
+@each_variant(*LAMBDA)
+def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> None:
+    result = subprocess.run(
+        [str(TOOLS / "cfn-lint"), "template.yaml"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    plan = derived_of(project)["plan"]
+    source = (project.path / "template.yaml").read_text()
+    template = yaml.load(source, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    function = template["Resources"]["Function"]["Properties"]
+    # Reserved concurrency is the plan's "replicas"; Lambda adds no surge.
+    assert function["ReservedConcurrentExecutions"] == plan.inputs.max_replicas
+    assert plan.surge_replicas == 0
+    assert function["Timeout"] < 30  # the HTTP API's integration limit
+    [event] = function["Events"].values()
+    assert event["Type"] == "HttpApi"
+    variables = function["Environment"]["Variables"]
+    if project.answers["database"] != "none":
+        # One request at a time per environment: one connection, or none kept behind PgBouncer.
+        assert (plan.pool_size, plan.max_overflow) == (1, 0)
+        assert (variables["DB_POOL_SIZE"], variables["DB_MAX_OVERFLOW"]) == ("1", "0")
+        assert plan.uses_null_pool == (project.answers.get("db_pooler") == "pgbouncer")
+        if plan.budget is not None and not plan.uses_null_pool:
+            assert plan.worst_case_connections <= plan.budget
+        # Only a reference: the secret resolves at deploy time.
+        assert variables["DATABASE_URL"]["Fn::Sub"].startswith("{{resolve:secretsmanager:")
+    dockerfile = (project.path / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
+    assert f'CMD ["{project.package}.lambda_handler.handler"]' in dockerfile
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !Sub) as their long form."""
+
+
+for _tag, _name in (("!Ref", "Ref"), ("!Sub", "Fn::Sub"), ("!GetAtt", "Fn::GetAtt")):
+    CloudFormationLoader.add_constructor(
+        _tag,
+        lambda loader, node, name=_name: {name: loader.construct_scalar(node)},  # type: ignore[misc]
+    )
+
+
+@each_variant("lambda-rds-proxy", "lambda-mysql")
+def test_lambda_build_has_no_dev_dependencies_and_no_grpc(project: Project) -> None:
+    exported = project.sync().uv(
+        "export", "--locked", "--no-dev", "--no-hashes", "--format", "requirements-txt"
+    )
+    packages = {
+        line.split("==")[0].strip().lower()
+        for line in exported.stdout.splitlines()
+        if line and not line.startswith(("#", " "))
+    }
+    assert {"mangum", "awslambdaric"} <= packages
+    assert not {name for name in packages if "grpc" in name}
+    assert not packages & {"pytest", "mypy", "ruff", "asgi-lifespan"}
+    assert "uv sync --locked --no-dev" in (project.path / "Dockerfile").read_text()

@@ -15,7 +15,6 @@ import uvicorn
 from .observability.logging import logging_config
 from .settings import Settings
 
-
 APP_FACTORY = f"{__package__}.main:create_app"
 
 
