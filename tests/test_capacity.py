@@ -7,6 +7,7 @@ import pytest
 from extensions.capacity import (
     CapacityError,
     CapacityInputs,
+    CapacityPlan,
     plan_capacity,
     split_pool,
     surge_replicas,
@@ -181,29 +182,23 @@ def test_unknown_pooler_is_refused() -> None:
 
 
 def test_lambda_plan_counts_reserved_concurrency_one_connection_each() -> None:
-    plan = plan_capacity(
-        CapacityInputs(
-            deploy_target="lambda",
-            max_replicas=80,
-            web_processes=1,
-            max_connections=100,
-            reserved_connections=10,
-            per_process_cap=1,
-        )
-    )
-    assert (plan.pool_size, plan.max_overflow) == (1, 0)
-    assert plan.worst_case_connections == 80
-    with pytest.raises(CapacityError, match="100 web processes"):
-        plan_capacity(
+    def lambda_plan(reserved_concurrency: int) -> CapacityPlan:
+        return plan_capacity(
             CapacityInputs(
                 deploy_target="lambda",
-                max_replicas=100,
+                max_replicas=reserved_concurrency,
                 web_processes=1,
                 max_connections=100,
                 reserved_connections=10,
                 per_process_cap=1,
             )
         )
+
+    plan = lambda_plan(80)
+    assert (plan.pool_size, plan.max_overflow) == (1, 0)
+    assert plan.worst_case_connections == 80
+    with pytest.raises(CapacityError, match="100 web processes"):
+        lambda_plan(100)
 
 
 def test_kubernetes_plan_sizes_one_process_pods() -> None:

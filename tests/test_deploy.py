@@ -49,16 +49,20 @@ def derived_of(project: Project) -> dict[str, Any]:
     return derive(answers)
 
 
-def kustomize(project: Project, overlay: str) -> list[dict[str, Any]]:
+def run_tool(project: Project, *command: str, timeout: float = 120) -> str:
+    """Run a tool in the project; fail the test with its output unless it succeeds."""
     result = subprocess.run(
-        [str(TOOLS / "kubectl"), "kustomize", str(project.path / "deploy/k8s/overlays" / overlay)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+        command, cwd=project.path, capture_output=True, text=True, check=False, timeout=timeout
     )
-    assert result.returncode == 0, result.stderr
-    return [document for document in yaml.safe_load_all(result.stdout) if document]
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def kustomize(project: Project, overlay: str) -> list[dict[str, Any]]:
+    output = run_tool(
+        project, str(TOOLS / "kubectl"), "kustomize", f"deploy/k8s/overlays/{overlay}"
+    )
+    return [document for document in yaml.safe_load_all(output) if document]
 
 
 def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -96,19 +100,14 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
 def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
     for overlay in OVERLAYS:
         (tmp_path / f"{overlay}.yaml").write_text(yaml.safe_dump_all(kustomize(project, overlay)))
-    result = subprocess.run(
-        [
-            *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
-            *("--directory", str(tmp_path), "--framework", "kubernetes"),
-            *("--skip-download", "--output", "json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--directory", str(tmp_path), "--framework", "kubernetes"),
+        *("--skip-download", "--output", "json"),
         timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    report = json.loads(result.stdout)
+    report = json.loads(output)
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] > 0
     # Every skip is one of the reasoned annotations on the objects.
@@ -221,15 +220,7 @@ def test_replicas_resources_and_pool_follow_the_plan(project: Project) -> None:
 
 @each_variant(*EVERY_VARIANT)
 def test_dockerfile_passes_hadolint(project: Project) -> None:
-    result = subprocess.run(
-        [str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile"],
-        cwd=project.path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_tool(project, str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile")
 
 
 LAMBDA = variants_where(deploy_target="lambda")
@@ -237,15 +228,7 @@ LAMBDA = variants_where(deploy_target="lambda")
 
 @each_variant(*LAMBDA)
 def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> None:
-    result = subprocess.run(
-        [str(TOOLS / "cfn-lint"), "template.yaml"],
-        cwd=project.path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_tool(project, str(TOOLS / "cfn-lint"), "template.yaml")
 
     plan = derived_of(project)["plan"]
     source = (project.path / "template.yaml").read_text()
