@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from copier import run_copy
 from uv import find_uv_bin
 
@@ -245,3 +246,14 @@ def each_variant(*variants: str) -> pytest.MarkDecorator:
         for variant in variants or tuple(VARIANTS)
     ]
     return pytest.mark.parametrize("project", params, indirect=True)
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !Sub) as their long form."""
+
+
+for _tag, _name in (("!Ref", "Ref"), ("!Sub", "Fn::Sub"), ("!GetAtt", "Fn::GetAtt")):
+    CloudFormationLoader.add_constructor(
+        _tag,
+        lambda loader, node, name=_name: {name: loader.construct_scalar(node)},  # type: ignore[misc]
+    )

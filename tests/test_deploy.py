@@ -23,7 +23,7 @@ from uv import find_uv_bin
 
 from extensions.derived import derive
 
-from .conftest import Project, each_variant, variants_where
+from .conftest import CloudFormationLoader, Project, each_variant, variants_where
 
 pytestmark = pytest.mark.slow
 
@@ -254,17 +254,6 @@ def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> 
     dockerfile = (project.path / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
     assert f'CMD ["{project.package}.lambda_handler.handler"]' in dockerfile
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Ref, !Sub) as their long form."""
-
-
-for _tag, _name in (("!Ref", "Ref"), ("!Sub", "Fn::Sub"), ("!GetAtt", "Fn::GetAtt")):
-    CloudFormationLoader.add_constructor(
-        _tag,
-        lambda loader, node, name=_name: {name: loader.construct_scalar(node)},  # type: ignore[misc]
-    )
 
 
 @each_variant("lambda-rds-proxy", "lambda-mysql")
