@@ -59,7 +59,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "db_pooler": "rds_proxy",
         "deploy_target": "lambda",
     },
-    "lambda-mysql": {"database": "mysql", "deploy_target": "lambda", "max_replicas": 20},
+    "lambda-mysql": {
+        "database": "mysql",
+        "deploy_target": "lambda",
+        "max_replicas": 20,
+        "python_version": "3.11",
+    },
 }
 
 # Rendered and checked statically only (manifests, templates, Dockerfile): the
