@@ -24,6 +24,20 @@ SURGE_FRACTION = {"kubernetes": 0.25, "gunicorn": 1.0, "lambda": 0.0}
 MAX_CONNECTIONS_PER_PROCESS = 20
 # A SQLite file has one writer at a time: a small pool is all it can use.
 SQLITE_CONNECTIONS_PER_PROCESS = 5
+# A Lambda execution environment serves one request at a time, so one
+# connection is all it can use; reserved concurrency counts the environments.
+LAMBDA_CONNECTIONS_PER_PROCESS = 1
+
+# What one server process gets on Kubernetes: an event loop keeps about one core
+# busy at most, so the limit is one core and the request half of it; memory is
+# requested at what a service with its pools idles at, and limited at twice that.
+CPU_REQUEST_MILLICORES_PER_PROCESS = 500
+CPU_LIMIT_MILLICORES_PER_PROCESS = 1000
+MEMORY_REQUEST_MIB_PER_PROCESS = 256
+MEMORY_LIMIT_MIB_PER_PROCESS = 512
+# The HPA keeps two replicas, so one can be drained or rescheduled while the
+# other serves; fewer if the plan allows fewer.
+MIN_REPLICAS = 2
 
 # Defaults per deploy target for the questionnaire.
 DEFAULT_MAX_REPLICAS = {"kubernetes": 10, "gunicorn": 1, "lambda": 50}
@@ -83,6 +97,32 @@ class CapacityPlan:
     def pooler_max_client_conn(self) -> int:
         """Client connections PgBouncer must accept: every process at its cap, workers too."""
         return self.web_processes_worst_case * self.inputs.per_process_cap + self.worker_connections
+
+    @property
+    def min_replicas(self) -> int:
+        return min(MIN_REPLICAS, self.inputs.max_replicas)
+
+    @property
+    def cpu_request(self) -> str:
+        """Kubernetes CPU request of one replica (all its web processes)."""
+        return f"{CPU_REQUEST_MILLICORES_PER_PROCESS * self.inputs.web_processes}m"
+
+    @property
+    def cpu_limit(self) -> str:
+        return f"{CPU_LIMIT_MILLICORES_PER_PROCESS * self.inputs.web_processes}m"
+
+    @property
+    def memory_request(self) -> str:
+        return f"{MEMORY_REQUEST_MIB_PER_PROCESS * self.inputs.web_processes}Mi"
+
+    @property
+    def memory_limit(self) -> str:
+        return f"{MEMORY_LIMIT_MIB_PER_PROCESS * self.inputs.web_processes}Mi"
+
+    @property
+    def surge_percent(self) -> int:
+        """The rollout surge as a Deployment's maxSurge (Kubernetes rounds it up, as we do)."""
+        return round(SURGE_FRACTION[self.inputs.deploy_target] * 100)
 
     @property
     def uses_null_pool(self) -> bool:

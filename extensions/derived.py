@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from . import capacity, naming
@@ -92,6 +93,59 @@ def default_database_url(database: str, pooler: str = "none") -> str:
     return ""
 
 
+# settings.py's LIFESPAN_SHUTDOWN_SECONDS: closing pools and clients.
+LIFESPAN_SHUTDOWN_SECONDS = 3
+
+
+@dataclass(frozen=True)
+class Grace:
+    """How a replica stops, in seconds, from the moment it is told to.
+
+    preStop sleep (Kubernetes only: endpoints and load balancers stop routing to
+    the pod), then SIGTERM: /readyz answers 503 for ``drain`` while requests are
+    still served, then the server stops accepting and gives in-flight requests
+    ``requests``, then the lifespan closes pools in ``lifespan_shutdown``. The
+    platform's hard limit (terminationGracePeriodSeconds) covers all of it plus
+    a margin, so nothing is killed mid-response.
+    """
+
+    prestop: int
+    drain: int
+    requests: int
+    lifespan_shutdown: int = LIFESPAN_SHUTDOWN_SECONDS
+    margin: int = 5
+
+    @property
+    def graceful_timeout(self) -> int:
+        """GRACEFUL_TIMEOUT: from SIGTERM to exit (gunicorn's graceful_timeout)."""
+        return self.drain + self.requests + self.lifespan_shutdown
+
+    @property
+    def uvicorn_graceful_shutdown(self) -> int:
+        """uvicorn's timeout_graceful_shutdown, as Settings.shutdown_timeout computes it."""
+        return self.graceful_timeout - self.drain - self.lifespan_shutdown
+
+    @property
+    def termination_grace_period(self) -> int:
+        """terminationGracePeriodSeconds: its clock starts with the preStop hook."""
+        return self.prestop + self.graceful_timeout + self.margin
+
+
+GRACE = {
+    "gunicorn": Grace(prestop=0, drain=5, requests=22),
+    # Endpoint removal reaches kube-proxy and ingress controllers within seconds;
+    # the drain after it covers load balancers that probe pod IPs themselves.
+    "kubernetes": Grace(prestop=10, drain=5, requests=22),
+    # Lambda freezes and retires environments itself; the numbers serve `make run`.
+    "lambda": Grace(prestop=0, drain=5, requests=22),
+}
+
+# What one Lambda execution environment gets: memory buys CPU (1769 MB is one
+# vCPU), and the timeout stays below API Gateway's 30 s integration limit.
+LAMBDA_MEMORY_MB = 1024
+LAMBDA_TIMEOUT_SECONDS = 29
+
+
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -139,6 +193,12 @@ def combination_errors(answers: Mapping[str, Any]) -> dict[str, str]:
             f"sqlite serves from one host, so max_replicas must be 1 (got {replicas}); "
             "pick postgresql or mysql to run on more hosts"
         )
+    if queue not in (None, "none") and target == "lambda":
+        errors.setdefault(
+            "deploy_target",
+            f"queue={queue} needs a long-running worker process, which Lambda has no place "
+            "for; pick deploy_target=kubernetes or gunicorn, or queue=none",
+        )
     processes = _int(answers, "web_processes")
     if target in ("kubernetes", "lambda") and processes is not None and processes != 1:
         errors["web_processes"] = (
@@ -168,6 +228,15 @@ def queue_broker(answers: Mapping[str, Any]) -> str:
     return str(answers.get("broker") or "redis")
 
 
+def per_process_cap(database: str, target: str) -> int:
+    """Most connections one server process can use."""
+    if target == "lambda":
+        return capacity.LAMBDA_CONNECTIONS_PER_PROCESS
+    if database == "sqlite":
+        return capacity.SQLITE_CONNECTIONS_PER_PROCESS
+    return capacity.MAX_CONNECTIONS_PER_PROCESS
+
+
 def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | None:
     """The planner's inputs, or None while any of them is still unanswered."""
     database, target, queue = (answers.get(k) for k in ("database", "deploy_target", "queue"))
@@ -190,11 +259,7 @@ def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | Non
         reserved_connections=numbers.get("db_reserved_connections", 0),
         worker_processes=numbers.get("worker_processes", 0),
         worker_concurrency=numbers.get("worker_concurrency", 0),
-        per_process_cap=(
-            capacity.SQLITE_CONNECTIONS_PER_PROCESS
-            if database == "sqlite"
-            else capacity.MAX_CONNECTIONS_PER_PROCESS
-        ),
+        per_process_cap=per_process_cap(str(database), target),
         pooler=str(answers.get("db_pooler") or "none") if database == "postgresql" else "none",
     )
 
@@ -268,6 +333,11 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "uses_gunicorn": target == "gunicorn",
         "uses_kubernetes": target == "kubernetes",
         "uses_lambda": target == "lambda",
+        "grace": GRACE.get(str(target), GRACE["gunicorn"]),
+        "lambda_memory_mb": LAMBDA_MEMORY_MB,
+        "lambda_timeout_seconds": LAMBDA_TIMEOUT_SECONDS,
+        # uvicorn alone serves one process per replica (kubernetes; lambda locally).
+        "uses_uvicorn": target in ("kubernetes", "lambda"),
         "python_version": python_version,
         "uv_version": UV_IMAGE_VERSION,
         "python_tag": "py" + python_version.replace(".", ""),

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from copier import run_copy
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
+# The answers a variant leaves to their defaults, where tests select by them.
+DEFAULT_ANSWERS: dict[str, Any] = {"database": "sqlite", "deploy_target": "gunicorn"}
 
 # A covering set of what is buildable today: every valid database, python
 # version, CI provider, catalog choice and CORS shape appears at least once.
@@ -61,6 +64,55 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "worker_processes": 2,
         "worker_concurrency": 4,
     },
+    "kubernetes": {"database": "postgresql", "deploy_target": "kubernetes"},
+    "kubernetes-mysql": {
+        "database": "mysql",
+        "deploy_target": "kubernetes",
+        "max_replicas": 4,
+        "python_version": "3.13",
+    },
+    "lambda-rds-proxy": {
+        "database": "postgresql",
+        "db_pooler": "rds_proxy",
+        "deploy_target": "lambda",
+    },
+    "lambda-mysql": {
+        "database": "mysql",
+        "deploy_target": "lambda",
+        "max_replicas": 20,
+        "python_version": "3.11",
+    },
+}
+
+# Rendered and checked statically only (manifests, templates, Dockerfile): the
+# rest of every database a target accepts, at the cost of a render each.
+RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
+    "kubernetes-pgbouncer": {
+        "database": "postgresql",
+        "db_pooler": "pgbouncer",
+        "deploy_target": "kubernetes",
+        "max_replicas": 40,
+    },
+    "kubernetes-rds-proxy": {
+        "database": "postgresql",
+        "db_pooler": "rds_proxy",
+        "deploy_target": "kubernetes",
+    },
+    "kubernetes-none": {"database": "none", "deploy_target": "kubernetes", "metrics": False},
+    "lambda-postgresql": {"database": "postgresql", "deploy_target": "lambda"},
+    "lambda-pgbouncer": {
+        "database": "postgresql",
+        "db_pooler": "pgbouncer",
+        "deploy_target": "lambda",
+        "max_replicas": 500,
+    },
+    "lambda-none": {"database": "none", "deploy_target": "lambda", "tracing": False},
+    "kubernetes-celery": {
+        "database": "postgresql",
+        "deploy_target": "kubernetes",
+        "queue": "celery",
+        "broker": "rabbitmq",
+    },
 }
 
 # Servers the generated tests create their databases on (see .ci/run).
@@ -77,7 +129,17 @@ TEST_BROKER_URLS = {
 
 
 def answers_for(variant: str) -> dict[str, Any]:
-    return {**REQUIRED, **VARIANTS[variant]}
+    return {**REQUIRED, **{**VARIANTS, **RENDER_ONLY_VARIANTS}[variant]}
+
+
+def variants_where(**answers: Any) -> tuple[str, ...]:
+    """Every variant, render-only ones too, whose answers include ``answers``."""
+    every = {**VARIANTS, **RENDER_ONLY_VARIANTS}
+    return tuple(
+        name
+        for name, values in every.items()
+        if all(values.get(key, DEFAULT_ANSWERS.get(key)) == value for key, value in answers.items())
+    )
 
 
 def render(template: Path, destination: Path, **answers: Any) -> None:
@@ -221,3 +283,14 @@ def each_variant(*variants: str) -> pytest.MarkDecorator:
         for variant in variants or tuple(VARIANTS)
     ]
     return pytest.mark.parametrize("project", params, indirect=True)
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !Sub) as their long form."""
+
+
+for _tag, _name in (("!Ref", "Ref"), ("!Sub", "Fn::Sub"), ("!GetAtt", "Fn::GetAtt")):
+    CloudFormationLoader.add_constructor(
+        _tag,
+        lambda loader, node, name=_name: {name: loader.construct_scalar(node)},  # type: ignore[misc]
+    )

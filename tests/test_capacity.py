@@ -7,6 +7,7 @@ import pytest
 from extensions.capacity import (
     CapacityError,
     CapacityInputs,
+    CapacityPlan,
     plan_capacity,
     split_pool,
     surge_replicas,
@@ -178,3 +179,38 @@ def test_unknown_pooler_is_refused() -> None:
         plan_capacity(
             CapacityInputs(deploy_target="gunicorn", max_replicas=1, web_processes=1, pooler="x")
         )
+
+
+def test_lambda_plan_counts_reserved_concurrency_one_connection_each() -> None:
+    def lambda_plan(reserved_concurrency: int) -> CapacityPlan:
+        return plan_capacity(
+            CapacityInputs(
+                deploy_target="lambda",
+                max_replicas=reserved_concurrency,
+                web_processes=1,
+                max_connections=100,
+                reserved_connections=10,
+                per_process_cap=1,
+            )
+        )
+
+    plan = lambda_plan(80)
+    assert (plan.pool_size, plan.max_overflow) == (1, 0)
+    assert plan.worst_case_connections == 80
+    with pytest.raises(CapacityError, match="100 web processes"):
+        lambda_plan(100)
+
+
+def test_kubernetes_plan_sizes_one_process_pods() -> None:
+    plan = plan_capacity(
+        CapacityInputs(
+            deploy_target="kubernetes", max_replicas=10, web_processes=1, max_connections=100
+        )
+    )
+    assert (plan.min_replicas, plan.surge_percent) == (2, 25)
+    assert (plan.cpu_request, plan.cpu_limit) == ("500m", "1000m")
+    assert (plan.memory_request, plan.memory_limit) == ("256Mi", "512Mi")
+    single = plan_capacity(
+        CapacityInputs(deploy_target="kubernetes", max_replicas=1, web_processes=1)
+    )
+    assert single.min_replicas == 1

@@ -203,3 +203,83 @@ def test_pooler_is_ignored_unless_postgresql() -> None:
     derived = derive({**DEFAULTS, "database": "sqlite", "db_pooler": "none"})
     assert derived["db_pooler"] == "none"
     assert derived["plan"].inputs.pooler == "none"
+
+
+def test_queue_on_lambda_is_refused_with_the_reason_and_the_way_out() -> None:
+    errors = derive(
+        {**DEFAULTS, "database": "postgresql", "deploy_target": "lambda", "web_processes": 1}
+        | {"queue": "celery"}
+    )["errors"]
+    message = errors["deploy_target"]
+    assert "long-running worker" in message
+    assert "deploy_target=kubernetes or gunicorn" in message
+    assert "\n" not in message
+
+
+def test_kubernetes_and_lambda_are_accepted_with_a_server_database() -> None:
+    for target in ("kubernetes", "lambda"):
+        answers = {
+            **DEFAULTS,
+            "database": "postgresql",
+            "deploy_target": target,
+            "web_processes": 1,
+            "max_replicas": 10,
+        }
+        derived = derive(answers)
+        assert derived["errors"] == {}
+        assert derived["uses_uvicorn"]
+        assert not derived["uses_gunicorn"]
+
+
+@pytest.mark.parametrize("target", ["gunicorn", "kubernetes", "lambda"])
+def test_grace_arithmetic_fits_the_platform_limit(target: str) -> None:
+    grace = derive({**DEFAULTS, "deploy_target": target})["grace"]
+    assert grace.graceful_timeout == grace.drain + grace.requests + grace.lifespan_shutdown
+    # uvicorn's graceful-shutdown timeout is what Settings.shutdown_timeout computes.
+    assert grace.uvicorn_graceful_shutdown == grace.requests > 0
+    assert grace.termination_grace_period > grace.prestop + grace.graceful_timeout
+
+
+def test_kubernetes_grace_numbers() -> None:
+    grace = derive({**DEFAULTS, "deploy_target": "kubernetes"})["grace"]
+    assert (grace.prestop, grace.drain, grace.requests, grace.lifespan_shutdown) == (10, 5, 22, 3)
+    assert grace.graceful_timeout == 30
+    assert grace.termination_grace_period == 45
+    # gunicorn keeps the numbers it had: GRACEFUL_TIMEOUT=30, drain 5.
+    gunicorn = derive(DEFAULTS)["grace"]
+    assert (gunicorn.prestop, gunicorn.graceful_timeout, gunicorn.drain) == (0, 30, 5)
+
+
+@pytest.mark.parametrize(
+    ("answers", "pool"),
+    [
+        ({"database": "postgresql"}, (1, 0)),
+        ({"database": "postgresql", "db_pooler": "rds_proxy"}, (1, 0)),
+        ({"database": "mysql"}, (1, 0)),
+    ],
+)
+def test_lambda_pools_one_connection_per_environment(
+    answers: dict[str, Any], pool: tuple[int, int]
+) -> None:
+    derived = derive(
+        {**DEFAULTS, "deploy_target": "lambda", "web_processes": 1, "max_replicas": 50, **answers}
+    )
+    plan = derived["plan"]
+    assert (plan.pool_size, plan.max_overflow) == pool
+    assert plan.surge_replicas == 0
+    assert plan.worst_case_connections == 50
+
+
+def test_lambda_behind_pgbouncer_keeps_no_pool() -> None:
+    plan = derive(
+        {
+            **DEFAULTS,
+            "database": "postgresql",
+            "db_pooler": "pgbouncer",
+            "deploy_target": "lambda",
+            "web_processes": 1,
+            "max_replicas": 500,
+        }
+    )["plan"]
+    assert plan.uses_null_pool
+    assert plan.pooler_max_client_conn == 500

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import Project, each_variant
+from .conftest import Project, each_variant, variants_where
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def test_own_test_suite_passes(project: Project) -> None:
     assert "failed" not in summary
 
 
-@each_variant()
+@each_variant(*variants_where(deploy_target="gunicorn"))
 def test_gunicorn_accepts_its_config(project: Project) -> None:
     project.sync().run(project.bin("gunicorn"), "--check-config", "-c", "gunicorn.conf.py")
 

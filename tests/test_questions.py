@@ -62,8 +62,16 @@ def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_
         ({"project_name": "!!!"}, "'' is not a valid slug"),
         ({"queue": "celery", "database": "none"}, "queue=celery needs a database"),
         ({"queue": "arq", "broker": "rabbitmq"}, "arq runs on redis only"),
-        ({"deploy_target": "kubernetes"}, "deploy_target=kubernetes is not available yet"),
-        ({"deploy_target": "lambda"}, "deploy_target=lambda is not available yet"),
+        ({"deploy_target": "kubernetes"}, "sqlite cannot run on kubernetes"),
+        ({"deploy_target": "lambda"}, "sqlite cannot run on lambda"),
+        (
+            {"database": "postgresql", "deploy_target": "kubernetes", "web_processes": 2},
+            "kubernetes runs one process per replica",
+        ),
+        (
+            {"database": "mysql", "deploy_target": "lambda", "max_replicas": 120},
+            "the connection plan does not fit: 120 web processes",
+        ),
         (
             {"database": "mysql", "db_pooler": "pgbouncer"},
             "db_pooler=pgbouncer applies to postgresql only",

@@ -9,13 +9,21 @@ import tomllib
 import pytest
 import yaml
 
-from .conftest import Project, each_variant
+from .conftest import CloudFormationLoader, Project, each_variant, variants_where
 
-# Jinja that escaped rendering; GitHub's ${{ }} expressions and Mako's ${} are not Jinja.
-STRAY_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+# Jinja that escaped rendering; GitHub's ${{ }} expressions, Mako's ${} and
+# CloudFormation's {{resolve:...}} dynamic references are not Jinja.
+STRAY_JINJA = re.compile(r"(?<!\$)\{\{(?!resolve:)|\{%|%\}|\{#")
+
+# The image's entrypoint per deploy target.
+ENTRYPOINTS = {
+    "gunicorn": ["gunicorn", "-c", "gunicorn.conf.py"],
+    "kubernetes": ["python", "-m", "{package}.serve"],
+    "lambda": ["python", "-m", "awslambdaric"],
+}
 
 
-@each_variant()
+@each_variant(*variants_where())
 def test_no_jinja_left(project: Project) -> None:
     leftovers = [
         str(path.relative_to(project.path))
@@ -26,11 +34,11 @@ def test_no_jinja_left(project: Project) -> None:
     assert leftovers == []
 
 
-@each_variant()
+@each_variant(*variants_where())
 def test_structured_files_parse(project: Project) -> None:
     tomllib.loads((project.path / "pyproject.toml").read_text())
     for path in [*project.path.rglob("*.yml"), *project.path.rglob("*.yaml")]:
-        list(yaml.safe_load_all(path.read_text()))
+        list(yaml.load_all(path.read_text(), Loader=CloudFormationLoader))
 
 
 @each_variant()
@@ -75,7 +83,7 @@ def test_python_version_is_applied(project: Project) -> None:
     assert f"ARG PYTHON_VERSION={version}" in (project.path / "Dockerfile").read_text()
 
 
-@each_variant()
+@each_variant(*variants_where())
 def test_dockerfile_is_multi_stage_non_root_exec_form(project: Project) -> None:
     lines = [
         line.strip()
@@ -89,14 +97,12 @@ def test_dockerfile_is_multi_stage_non_root_exec_form(project: Project) -> None:
     user = next(line for line in lines if line.startswith("USER "))
     assert user.split()[1].split(":")[0] not in {"0", "root"}
     entrypoint = next(line for line in lines if line.startswith("ENTRYPOINT "))
-    assert json.loads(entrypoint.removeprefix("ENTRYPOINT ")) == [
-        "gunicorn",
-        "-c",
-        "gunicorn.conf.py",
-    ]
+    target = project.answers.get("deploy_target", "gunicorn")
+    expected = [part.format(package=project.package) for part in ENTRYPOINTS[target]]
+    assert json.loads(entrypoint.removeprefix("ENTRYPOINT ")) == expected
 
 
-@each_variant()
+@each_variant(*variants_where())
 def test_optional_files_follow_the_answers(project: Project) -> None:
     answers = project.answers
     has_database = answers.get("database", "sqlite") != "none"
@@ -110,7 +116,8 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (project.path / "tests/tcp_proxy.py").exists() == (has_server or has_queue)
     assert (project.path / "src" / project.package / "workers").exists() == has_queue
     assert (project.path / "tests/test_worker.py").exists() == has_queue
-    assert any((project.path / "deploy/gunicorn").glob("*-worker.service")) == has_queue
+    worker_units = (project.path / "deploy/gunicorn").glob("*-worker.service")
+    assert any(worker_units) == (has_queue and answers.get("deploy_target") in (None, "gunicorn"))
     ci = answers.get("ci", "github")
     assert (project.path / ".github/workflows/ci.yml").exists() == (ci == "github")
     assert (project.path / ".gitlab-ci.yml").exists() == (ci == "gitlab")
@@ -124,6 +131,22 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     pyproject = (project.path / "pyproject.toml").read_text()
     assert ("prometheus-client" in pyproject) == metrics
     assert ("opentelemetry-sdk" in pyproject) == tracing
+    target = answers.get("deploy_target", "gunicorn")
+    package = project.path / "src" / project.package
+    assert (project.path / "gunicorn.conf.py").exists() == (target == "gunicorn")
+    assert (project.path / "deploy/gunicorn").exists() == (target == "gunicorn")
+    assert (package / "gunicorn_worker.py").exists() == (target == "gunicorn")
+    assert (package / "serve.py").exists() == (target != "gunicorn")
+    assert (project.path / "deploy/k8s").exists() == (target == "kubernetes")
+    assert (project.path / "deploy/k8s/base/migrate-job.yaml").exists() == (
+        target == "kubernetes" and has_database
+    )
+    assert (package / "lambda_handler.py").exists() == (target == "lambda")
+    assert (project.path / "template.yaml").exists() == (target == "lambda")
+    assert (project.path / "tests/test_lambda_handler.py").exists() == (target == "lambda")
+    assert (project.path / f"docs/runbook-{target}.md").exists()
+    assert ("mangum" in pyproject) == (target == "lambda")
+    assert ('"gunicorn>=' in pyproject) == (target == "gunicorn")
 
 
 @each_variant("default")
@@ -211,6 +234,7 @@ def test_variants_cover_every_buildable_choice() -> None:
             "catalog",
             "metrics",
             "tracing",
+            "deploy_target",
             "queue",
             "broker",
         ):
@@ -222,6 +246,7 @@ def test_variants_cover_every_buildable_choice() -> None:
     assert seen["catalog"] >= {None, False}
     assert seen["metrics"] >= {None, False}  # None: the default, true
     assert seen["tracing"] >= {None, False}
+    assert seen["deploy_target"] >= {None, "kubernetes", "lambda"}  # None: gunicorn
     assert seen["queue"] >= {None, "arq", "celery", "dramatiq"}
     pairs = {
         (a.get("queue"), a.get("broker", "redis")) for a in VARIANTS.values() if a.get("queue")

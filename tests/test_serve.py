@@ -1,8 +1,9 @@
-"""The rendered service under its production command: real gunicorn, two workers.
+"""The rendered service under its production command: real gunicorn with two
+workers, or the one uvicorn process of a Kubernetes pod.
 
 Probes and an items round trip over HTTP, then SIGTERM with a slow request in
 flight: /readyz must answer 503 during the drain, the slow request must
-complete, and gunicorn must exit within its graceful timeout.
+complete, and the server must exit within its graceful timeout.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import Project, each_variant
+from .conftest import TEST_DATABASE_URLS, Project, each_variant
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
@@ -45,6 +48,25 @@ app = create_app()
 async def slow(seconds: float) -> dict[str, float]:
     await asyncio.sleep(seconds)
     return {{"slept": seconds}}
+
+
+def create_slow_app():
+    return app
+"""
+
+# Creates or drops a database on a server, with the project's own driver.
+SERVER_STATEMENT = """
+import asyncio, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+async def main(url, statement):
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
@@ -54,6 +76,7 @@ class Server:
     base_url: str
     log: Path
     metrics_dir: Path
+    processes: int
 
     def workers(self) -> list[int]:
         """PIDs of the gunicorn master's children."""
@@ -67,42 +90,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path) -> None:
-    """Until /readyz answers 200 and every worker has finished its lifespan startup."""
+def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path, count: int) -> None:
+    """Until /readyz answers 200 and every server process has finished its lifespan startup."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
         try:
             ready = httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
             ready = False
-        if ready and log.read_text().count('"event": "startup complete"') == WORKERS:
+        if ready and log.read_text().count('"event": "startup complete"') == count:
             return
         time.sleep(0.2)
-    pytest.fail(f"gunicorn did not become ready:\n{log.read_text()}")
+    pytest.fail(f"the server did not become ready:\n{log.read_text()}")
 
 
-@pytest.fixture
-def server(project: Project, tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def serving(
+    project: Project, tmp_path: Path, command: list[str], env: dict[str, str], processes: int
+) -> Iterator[Server]:
+    """Migrate, start ``command`` with the slow app importable, and stop it for good at the end."""
     project.sync()
     (tmp_path / "slow_app.py").write_text(SLOW_APP.format(package=project.package))
     port = free_port()
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
         "PORT": str(port),
         "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": str(WORKERS),
         "SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS),
         "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
         "PYTHONPATH": str(tmp_path),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        **env,
     }
     project.run(project.bin("alembic"), "upgrade", "head", env=env)
-    log = tmp_path / "gunicorn.log"
+    log = tmp_path / "server.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [project.bin("gunicorn"), "-c", "gunicorn.conf.py", "slow_app:app"],
+            command,
             cwd=project.path,
             env={**project.env, **env},
             stdout=output,
@@ -113,12 +137,54 @@ def server(project: Project, tmp_path: Path) -> Iterator[Server]:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(base_url, process, log)
-        yield Server(process, base_url, log, tmp_path / "prometheus")
+        wait_until_ready(base_url, process, log, processes)
+        yield Server(process, base_url, log, tmp_path / "prometheus", processes)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@pytest.fixture
+def server(project: Project, tmp_path: Path) -> Iterator[Server]:
+    """gunicorn with two workers, on a SQLite file."""
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    command = [project.bin("gunicorn"), "-c", "gunicorn.conf.py", "slow_app:app"]
+    with serving(project, tmp_path, command, env, WORKERS) as server:
+        yield server
+
+
+@contextmanager
+def server_database(project: Project) -> Iterator[str]:
+    """A database of its own on the test server of the project's database."""
+    server_url = TEST_DATABASE_URLS[project.answers["database"]]
+    name = f"serve_{uuid.uuid4().hex[:12]}"
+    statement = [project.bin("python"), "-c", SERVER_STATEMENT, server_url]
+    project.run(*statement, f"CREATE DATABASE {name}")
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        project.run(*statement, f"DROP DATABASE {name}")
+
+
+@pytest.fixture
+def pod(project: Project, tmp_path: Path) -> Iterator[Server]:
+    """The container command of a Kubernetes pod: one uvicorn process (python -m <pkg>.serve)."""
+    project.sync()
+    command = [
+        project.bin("python"),
+        "-c",
+        f"from {project.package}.serve import main; main('slow_app:create_slow_app')",
+    ]
+    with (
+        server_database(project) as database_url,
+        serving(project, tmp_path, command, {"DATABASE_URL": database_url}, 1) as server,
+    ):
+        yield server
 
 
 @each_variant("default")
@@ -140,8 +206,8 @@ def test_probes_and_items_over_http(server: Server) -> None:
         assert missing.headers["content-type"] == "application/problem+json"
 
 
-@each_variant("default")
-def test_sigterm_drains_in_flight_requests(server: Server) -> None:
+def assert_sigterm_drains(server: Server) -> int:
+    """SIGTERM with a slow request in flight; returns the server's exit code."""
     slow: dict[str, httpx.Response | httpx.HTTPError] = {}
 
     def slow_request() -> None:
@@ -174,19 +240,48 @@ def test_sigterm_drains_in_flight_requests(server: Server) -> None:
 
     exit_code = server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
     elapsed = time.monotonic() - sent
-    assert exit_code == 0, server.log.read_text()
     assert elapsed < GRACEFUL_TIMEOUT
-    # The signal travels master -> workers, so the first polls may still see 200;
-    # from the first 503 on, every poll is answered 503 (unready, never refused).
+    # The signal may travel master -> workers, so the first polls may still see
+    # 200; from the first 503 on, every poll is answered 503 (unready, never refused).
     assert 503 in statuses, statuses
     draining = statuses[statuses.index(503) :]
     assert set(draining) == {503}, statuses
     assert set(statuses[: statuses.index(503)]) <= {200}, statuses
     log = server.log.read_text()
-    assert log.count("SIGTERM received: draining") == WORKERS
-    # gunicorn's, uvicorn's and the service's lines alike: one JSON object each.
+    assert log.count("SIGTERM received: draining") == server.processes
+    # The server's and the service's lines alike: one JSON object each.
     for line in log.splitlines():
         assert isinstance(json.loads(line), dict), line
+    return exit_code
+
+
+@each_variant("default")
+def test_sigterm_drains_in_flight_requests(server: Server) -> None:
+    assert assert_sigterm_drains(server) == 0, server.log.read_text()
+
+
+@each_variant("kubernetes")
+def test_pod_serves_probes_and_items_with_one_process(pod: Server) -> None:
+    with httpx.Client(base_url=pod.base_url, timeout=5) as client:
+        assert client.get("/livez").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["checks"]["database"]["status"] == "ok"
+        created = client.post("/api/v1/items", json={"name": "in-a-pod"})
+        assert created.status_code == 201
+        assert client.get(f"/api/v1/items/{created.json()['id']}").json()["name"] == "in-a-pod"
+        # One process, no multiprocess directory: the default registry counts it all.
+        metrics = client.get("/metrics")
+        assert metrics.status_code == 200
+        assert requests_counted(metrics.text, "/api/v1/items/{item_id}") == 1
+    children = Path(f"/proc/{pod.process.pid}/task/{pod.process.pid}/children").read_text()
+    assert children.split() == []  # no worker processes under it
+
+
+@each_variant("kubernetes")
+def test_pod_sigterm_drains_in_flight_requests(pod: Server) -> None:
+    # After a graceful shutdown uvicorn re-raises the signal it stopped on, so a
+    # supervisor sees why it stopped; as a container's PID 1 it exits 0 instead.
+    assert assert_sigterm_drains(pod) == -signal.SIGTERM, pod.log.read_text()
 
 
 def requests_counted(metrics: str, route: str) -> float:

@@ -13,7 +13,6 @@ from typing import Any
 
 import structlog
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -40,6 +39,10 @@ def configure_tracing(settings: Settings, processor: SpanProcessor | None = None
     if processor is not None:
         provider.add_span_processor(processor)
     elif exports_spans(os.environ):
+        # Imported only here: the exporter (protobuf and its HTTP stack) is a
+        # good part of the import time, which a Lambda cold start pays.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     else:
         # Spans still give every log line its trace_id; nothing is sent anywhere.

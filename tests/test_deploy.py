@@ -1,0 +1,272 @@
+"""Deploy artifacts, checked with the tools a platform engineer would use on them.
+
+Kubernetes: `kubectl kustomize` renders every overlay, every object validates
+against the Kubernetes schema offline, checkov finds nothing (exceptions are
+annotated on the objects, with their reasons), and the rendered YAML carries
+the probes, grace arithmetic, security context and capacity plan. Every
+target: hadolint passes on the Dockerfile.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from uv import find_uv_bin
+
+from extensions.derived import derive
+
+from .conftest import CloudFormationLoader, Project, each_variant, variants_where
+
+pytestmark = pytest.mark.slow
+
+TOOLS = Path(sys.executable).parent
+KUBERNETES = variants_where(deploy_target="kubernetes")
+EVERY_VARIANT = variants_where()
+OVERLAYS = ("dev", "prod")
+# The oldest Kubernetes the manifests are for (the preStop sleep action), and the newest.
+KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.utils.latest_version())
+CHECKOV = "checkov==3.3.30"
+RECOMMENDED_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+)
+
+
+def derived_of(project: Project) -> dict[str, Any]:
+    """What the template derived from the project's recorded answers."""
+    answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
+    return derive(answers)
+
+
+def run_tool(project: Project, *command: str, timeout: float = 120) -> str:
+    """Run a tool in the project; fail the test with its output unless it succeeds."""
+    result = subprocess.run(
+        command, cwd=project.path, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def kustomize(project: Project, overlay: str) -> list[dict[str, Any]]:
+    output = run_tool(
+        project, str(TOOLS / "kubectl"), "kustomize", f"deploy/k8s/overlays/{overlay}"
+    )
+    return [document for document in yaml.safe_load_all(output) if document]
+
+
+def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    [found] = [item for item in objects if item["kind"] == kind]
+    return found
+
+
+@each_variant(*KUBERNETES)
+def test_overlays_render_and_validate_against_the_schema(project: Project) -> None:
+    has_database = project.answers["database"] != "none"
+    for overlay in OVERLAYS:
+        objects = kustomize(project, overlay)
+        kinds = sorted(item["kind"] for item in objects)
+        expected = [
+            "ConfigMap",
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            *(["Job"] if has_database else []),
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "Service",
+        ]
+        assert kinds == expected
+        for item in objects:
+            assert item["metadata"]["namespace"].startswith("orders-api")
+            labels = item["metadata"]["labels"]
+            assert all(label in labels for label in RECOMMENDED_LABELS), item["kind"]
+            for version in KUBERNETES_VERSIONS:
+                kubernetes_validate.validate(item, version, strict=True)
+        # Never a secret value: the Deployment references a Secret made out of band.
+        assert "Secret" not in kinds
+
+
+@each_variant(*KUBERNETES)
+def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
+    for overlay in OVERLAYS:
+        (tmp_path / f"{overlay}.yaml").write_text(yaml.safe_dump_all(kustomize(project, overlay)))
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--directory", str(tmp_path), "--framework", "kubernetes"),
+        *("--skip-download", "--output", "json"),
+        timeout=600,
+    )
+    report = json.loads(output)
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["passed"] > 0
+    # Every skip is one of the reasoned annotations on the objects.
+    skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}
+    assert skipped <= {"CKV_K8S_43", "CKV_K8S_35"}
+
+
+@each_variant(*KUBERNETES)
+def test_pod_probes_grace_and_security(project: Project) -> None:
+    objects = kustomize(project, "prod")
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    config = one(objects, "ConfigMap")["data"]
+
+    # Three probes with distinct jobs: startup waits for the lifespan, liveness
+    # asks only the process, readiness asks the dependencies.
+    assert container["startupProbe"]["httpGet"]["path"] == "/livez"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+    assert (
+        container["readinessProbe"]["periodSeconds"] < container["livenessProbe"]["periodSeconds"]
+    )
+
+    # The grace arithmetic: preStop, then SIGTERM -> drain -> in-flight requests
+    # (uvicorn's graceful-shutdown timeout) -> lifespan shutdown, all inside the grace period.
+    grace = derived_of(project)["grace"]
+    prestop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    drain = float(config["SHUTDOWN_DRAIN_SECONDS"])
+    graceful_timeout = int(config["GRACEFUL_TIMEOUT"])
+    uvicorn_timeout = (
+        graceful_timeout - drain - grace.lifespan_shutdown
+    )  # Settings.shutdown_timeout
+    assert prestop == grace.prestop > 0
+    assert drain == grace.drain > 0
+    assert uvicorn_timeout == grace.uvicorn_graceful_shutdown > 0
+    assert pod["terminationGracePeriodSeconds"] == grace.termination_grace_period
+    assert (
+        prestop + drain + uvicorn_timeout + grace.lifespan_shutdown
+        < (pod["terminationGracePeriodSeconds"])
+    )
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    assert f"LIFESPAN_SHUTDOWN_SECONDS = {grace.lifespan_shutdown}" in settings
+
+    # The restricted profile, a read-only root and a writable /tmp.
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    [tmp] = [mount for mount in container["volumeMounts"] if mount["mountPath"] == "/tmp"]  # noqa: S108
+    [volume] = [volume for volume in pod["volumes"] if volume["name"] == tmp["name"]]
+    assert "emptyDir" in volume
+    dockerfile = (project.path / "Dockerfile").read_text()
+    assert f"USER {pod['securityContext']['runAsUser']}:" in dockerfile
+
+    # The container runs the image's entrypoint: one uvicorn process.
+    assert "command" not in container
+    assert "args" not in container
+    assert f'ENTRYPOINT ["python", "-m", "{project.package}.serve"]' in dockerfile
+    if project.answers["database"] != "none":
+        [database_url] = [item for item in container["env"] if item["name"] == "DATABASE_URL"]
+        assert set(database_url) == {"name", "valueFrom"}
+        assert database_url["valueFrom"]["secretKeyRef"]["key"] == "url"
+        job = one(objects, "Job")["spec"]["template"]["spec"]
+        assert job["containers"][0]["command"] == ["python", "-m", f"{project.package}.migrate"]
+        assert job["containers"][0]["securityContext"] == security
+
+
+@each_variant(*KUBERNETES)
+def test_replicas_resources_and_pool_follow_the_plan(project: Project) -> None:
+    plan = derived_of(project)["plan"]
+    prod = kustomize(project, "prod")
+    hpa = one(prod, "HorizontalPodAutoscaler")["spec"]
+    assert hpa["maxReplicas"] == plan.inputs.max_replicas
+    assert hpa["minReplicas"] == min(2, plan.inputs.max_replicas)
+    deployment = one(prod, "Deployment")["spec"]
+    assert "replicas" not in deployment  # the HPA owns the count
+    surge = int(deployment["strategy"]["rollingUpdate"]["maxSurge"].rstrip("%"))
+    # Kubernetes rounds a percentage surge up, as the plan does.
+    assert math.ceil(plan.inputs.max_replicas * surge / 100) == plan.surge_replicas
+    assert deployment["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+    # One process per pod: resources for one.
+    assert plan.inputs.web_processes == 1
+    resources = deployment["template"]["spec"]["containers"][0]["resources"]
+    assert resources == {
+        "requests": {"cpu": "500m", "memory": "256Mi"},
+        "limits": {"cpu": "1000m", "memory": "512Mi"},
+    }
+
+    config = one(prod, "ConfigMap")["data"]
+    assert config["ENVIRONMENT"] == "production"
+    assert "WEB_CONCURRENCY" not in config
+    if project.answers["database"] != "none":
+        assert int(config["DB_POOL_SIZE"]) == plan.pool_size
+        assert int(config["DB_MAX_OVERFLOW"]) == plan.max_overflow
+        if plan.budget is not None and plan.inputs.pooler == "none":
+            peak_pods = hpa["maxReplicas"] + plan.surge_replicas
+            in_use = peak_pods * (int(config["DB_POOL_SIZE"]) + int(config["DB_MAX_OVERFLOW"]))
+            assert in_use <= plan.budget
+
+    dev = kustomize(project, "dev")
+    assert one(dev, "ConfigMap")["data"]["ENVIRONMENT"] == "development"
+    assert one(dev, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] <= hpa["maxReplicas"]
+
+
+@each_variant(*EVERY_VARIANT)
+def test_dockerfile_passes_hadolint(project: Project) -> None:
+    run_tool(project, str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile")
+
+
+LAMBDA = variants_where(deploy_target="lambda")
+
+
+@each_variant(*LAMBDA)
+def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> None:
+    run_tool(project, str(TOOLS / "cfn-lint"), "template.yaml")
+
+    plan = derived_of(project)["plan"]
+    source = (project.path / "template.yaml").read_text()
+    template = yaml.load(source, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    function = template["Resources"]["Function"]["Properties"]
+    # Reserved concurrency is the plan's "replicas"; Lambda adds no surge.
+    assert function["ReservedConcurrentExecutions"] == plan.inputs.max_replicas
+    assert plan.surge_replicas == 0
+    assert function["Timeout"] < 30  # the HTTP API's integration limit
+    [event] = function["Events"].values()
+    assert event["Type"] == "HttpApi"
+    variables = function["Environment"]["Variables"]
+    if project.answers["database"] != "none":
+        # One request at a time per environment: one connection, or none kept behind PgBouncer.
+        assert (plan.pool_size, plan.max_overflow) == (1, 0)
+        assert (variables["DB_POOL_SIZE"], variables["DB_MAX_OVERFLOW"]) == ("1", "0")
+        assert plan.uses_null_pool == (project.answers.get("db_pooler") == "pgbouncer")
+        if plan.budget is not None and not plan.uses_null_pool:
+            assert plan.worst_case_connections <= plan.budget
+        # Only a reference: the secret resolves at deploy time.
+        assert variables["DATABASE_URL"]["Fn::Sub"].startswith("{{resolve:secretsmanager:")
+    dockerfile = (project.path / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
+    assert f'CMD ["{project.package}.lambda_handler.handler"]' in dockerfile
+
+
+@each_variant("lambda-rds-proxy", "lambda-mysql")
+def test_lambda_build_has_no_dev_dependencies_and_no_grpc(project: Project) -> None:
+    exported = project.sync().uv(
+        "export", "--locked", "--no-dev", "--no-hashes", "--format", "requirements-txt"
+    )
+    packages = {
+        line.split("==")[0].strip().lower()
+        for line in exported.stdout.splitlines()
+        if line and not line.startswith(("#", " "))
+    }
+    assert {"mangum", "awslambdaric"} <= packages
+    assert not {name for name in packages if "grpc" in name}
+    assert not packages & {"pytest", "mypy", "ruff", "asgi-lifespan"}
+    assert "uv sync --locked --no-dev" in (project.path / "Dockerfile").read_text()
