@@ -114,3 +114,11 @@ def test_job_round_trip_under_gunicorn_and_the_worker(project: Project, tmp_path
         web.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=DEADLINE_SECONDS) == 0, (tmp_path / "worker.log").read_text()
         assert web.wait(timeout=DEADLINE_SECONDS) == 0, (tmp_path / "web.log").read_text()
+    # What the broker keeps for the queue goes with it.
+    forget = (
+        "import redis, sys\n"
+        "client = redis.Redis.from_url(sys.argv[1])\n"
+        "for key in client.scan_iter(match=f'*{sys.argv[2]}*'):\n"
+        "    client.delete(key)\n"
+    )
+    project.run(project.bin("python"), "-c", forget, env["BROKER_URL"], env["WORKER_QUEUE"])
