@@ -57,6 +57,9 @@ TEST_BROKER_URLS = {
 # hands them back to the queue. Deploy files add their margin to it
 # (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds).
 WORKER_SHUTDOWN_SECONDS = 30
+# What the platform adds before it kills a stopping worker: the process's own
+# exit (closing the broker and database connections) after its last job.
+WORKER_STOP_MARGIN_SECONDS = 15
 
 
 # Seconds after which the pool replaces a connection, and why that number.
@@ -330,6 +333,8 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "test_broker_url_example": TEST_BROKER_URLS.get(broker, ""),
         "queue_requirements": QUEUE_REQUIREMENTS.get((str(queue), broker), []),
         "worker_shutdown_seconds": WORKER_SHUTDOWN_SECONDS,
+        # systemd's TimeoutStopSec, compose's stop_grace_period, the worker pod's grace.
+        "worker_stop_seconds": WORKER_SHUTDOWN_SECONDS + WORKER_STOP_MARGIN_SECONDS,
         "uses_gunicorn": target == "gunicorn",
         "uses_kubernetes": target == "kubernetes",
         "uses_lambda": target == "lambda",

@@ -23,7 +23,7 @@ from uv import find_uv_bin
 
 from extensions.derived import derive
 
-from .conftest import CloudFormationLoader, Project, each_variant, variants_where
+from .conftest import CloudFormationLoader, Project, answers_for, each_variant, variants_where
 
 pytestmark = pytest.mark.slow
 
@@ -70,15 +70,28 @@ def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return found
 
 
+def workload(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
+    """The Deployment of one component: web, or the queue's worker."""
+    [found] = [
+        item
+        for item in objects
+        if item["kind"] == "Deployment"
+        and item["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    return found
+
+
 @each_variant(*KUBERNETES)
 def test_overlays_render_and_validate_against_the_schema(project: Project) -> None:
     has_database = project.answers["database"] != "none"
+    has_queue = project.answers.get("queue", "none") != "none"
     for overlay in OVERLAYS:
         objects = kustomize(project, overlay)
         kinds = sorted(item["kind"] for item in objects)
         expected = [
             "ConfigMap",
             "Deployment",
+            *(["Deployment"] if has_queue else []),
             "HorizontalPodAutoscaler",
             *(["Job"] if has_database else []),
             "NetworkPolicy",
@@ -118,7 +131,7 @@ def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
 @each_variant(*KUBERNETES)
 def test_pod_probes_grace_and_security(project: Project) -> None:
     objects = kustomize(project, "prod")
-    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    pod = workload(objects, "web")["spec"]["template"]["spec"]
     [container] = pod["containers"]
     config = one(objects, "ConfigMap")["data"]
 
@@ -187,7 +200,7 @@ def test_replicas_resources_and_pool_follow_the_plan(project: Project) -> None:
     hpa = one(prod, "HorizontalPodAutoscaler")["spec"]
     assert hpa["maxReplicas"] == plan.inputs.max_replicas
     assert hpa["minReplicas"] == min(2, plan.inputs.max_replicas)
-    deployment = one(prod, "Deployment")["spec"]
+    deployment = workload(prod, "web")["spec"]
     assert "replicas" not in deployment  # the HPA owns the count
     surge = int(deployment["strategy"]["rollingUpdate"]["maxSurge"].rstrip("%"))
     # Kubernetes rounds a percentage surge up, as the plan does.
@@ -216,6 +229,54 @@ def test_replicas_resources_and_pool_follow_the_plan(project: Project) -> None:
     dev = kustomize(project, "dev")
     assert one(dev, "ConfigMap")["data"]["ENVIRONMENT"] == "development"
     assert one(dev, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] <= hpa["maxReplicas"]
+
+
+KUBERNETES_QUEUES = tuple(
+    name for name in KUBERNETES if answers_for(name).get("queue", "none") != "none"
+)
+
+
+@each_variant(*KUBERNETES_QUEUES)
+def test_worker_deployment_runs_the_planned_workers(project: Project) -> None:
+    derived = derived_of(project)
+    plan = derived["plan"]
+    slug = yaml.safe_load((project.path / ".copier-answers.yml").read_text())["project_slug"]
+    objects = kustomize(project, "prod")
+    web = workload(objects, "web")["spec"]["template"]["spec"]
+    worker = workload(objects, "worker")["spec"]
+    pod = worker["template"]["spec"]
+    [container] = pod["containers"]
+
+    # As many single-process pods as the plan counts, surging as the plan assumes.
+    assert worker["replicas"] == plan.inputs.worker_processes
+    surge = int(worker["strategy"]["rollingUpdate"]["maxSurge"].rstrip("%"))
+    assert plan.worker_processes_worst_case == worker["replicas"] + math.ceil(
+        worker["replicas"] * surge / 100
+    )
+    assert container["command"] == ["python", "-m", f"{project.package}.workers"]
+    assert "ports" not in container  # nothing routes to a worker
+
+    # Liveness is the per-process heartbeat, checked in the pod.
+    heartbeat = ["python", "-m", f"{project.package}.workers.heartbeat"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["exec"]["command"] == heartbeat
+    [tmp] = [mount for mount in container["volumeMounts"] if mount["mountPath"] == "/tmp"]  # noqa: S108
+    assert any(volume["name"] == tmp["name"] and "emptyDir" in volume for volume in pod["volumes"])
+
+    # Held jobs get WORKER_SHUTDOWN_TIMEOUT after SIGTERM, inside the pod's grace.
+    assert pod["terminationGracePeriodSeconds"] == derived["worker_stop_seconds"]
+    assert pod["terminationGracePeriodSeconds"] > derived["worker_shutdown_seconds"]
+    assert "lifecycle" not in container
+
+    # The web pod's security, and both URLs only as Secret references, in both pods.
+    assert pod["securityContext"] == web["securityContext"]
+    assert container["securityContext"] == web["containers"][0]["securityContext"]
+    for spec in (pod, web):
+        refs = {
+            item["name"]: item["valueFrom"]["secretKeyRef"] for item in spec["containers"][0]["env"]
+        }
+        assert set(refs) == {"DATABASE_URL", "BROKER_URL"}
+        assert refs["BROKER_URL"] == {"name": f"{slug}-broker", "key": "url"}
 
 
 @each_variant(*EVERY_VARIANT)

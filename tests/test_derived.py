@@ -79,6 +79,8 @@ def test_queue_flags_broker_and_requirements(
     assert derived["test_broker_url_example"].startswith(url)
     assert [r.split(">=")[0] + ">=" for r in derived["queue_requirements"]] == [requirement]
     assert derived["worker_shutdown_seconds"] == 30
+    # The platform waits for the held jobs and then for the process to exit.
+    assert derived["worker_stop_seconds"] > derived["worker_shutdown_seconds"]
     # Workers count against the connection budget: (1 process + 1 during a
     # rollout) x 4 jobs, one connection each.
     assert derived["plan"].worker_connections == 8
