@@ -287,31 +287,15 @@ def pool_size(project: Path) -> int:
 
 
 def baseline_command(project: Path, app: str, processes: int, port: int) -> tuple[str, ...]:
-    """Served as the targets are: one uvicorn process, or gunicorn with uvicorn workers."""
+    """Served as the targets are: one uvicorn process, or the target's own gunicorn config."""
     if processes == 1:
         return (
-            venv(project, "uvicorn"),
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        )
-    return (
-        venv(project, "gunicorn"),
-        app,
-        "-k",
-        "uvicorn_worker.UvicornWorker",
-        "-w",
-        str(processes),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    )
+            venv(project, "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--log-level", "warning",
+        )  # fmt: skip
+    # gunicorn.conf.py (workers from WEB_CONCURRENCY, keepalive, max_requests) with
+    # another app: the server is the same, only the app differs.
+    return (venv(project, "gunicorn"), "-c", "gunicorn.conf.py", app)
 
 
 def servers(projects: Mapping[str, Path], processes: int, port: int) -> list[Server]:
@@ -322,7 +306,6 @@ def servers(projects: Mapping[str, Path], processes: int, port: int) -> list[Ser
             processes,
             gunicorn,
             (venv(gunicorn, "gunicorn"), "-c", "gunicorn.conf.py"),
-            {"WEB_CONCURRENCY": str(processes)},
         ),
         Server(
             "kubernetes target",
@@ -413,7 +396,7 @@ def run_server(
     process = subprocess.Popen(
         server.command,
         cwd=server.project,
-        env={**os.environ, **env, **server.env},
+        env={**os.environ, **env, "WEB_CONCURRENCY": str(server.processes), **server.env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
