@@ -49,7 +49,8 @@ def missed(objectives: Objectives, measured: Measured) -> list[str]:
         failures.append(f"p99 {measured.p99_ms:.0f} ms is above {objectives.p99_ms:g} ms")
     if measured.error_rate > objectives.error_rate:
         failures.append(
-            f"error rate {measured.error_rate:.2%} is above {objectives.error_rate:.2%}"
+            f"error rate {measured.error_rate * 100:.2f}% is above "
+            f"{objectives.error_rate * 100:.2f}%"
         )
     return failures
 
