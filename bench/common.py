@@ -136,13 +136,18 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
 
 def machine() -> str:
     """What the figures were measured on, including how busy it was."""
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    load = load_average()
     cpu = platform.processor() or platform.machine()
     model = _cpu_model()
     return (
         f"{model or cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; load average before the run: {load}"
     )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the machine was with others' work."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _cpu_model() -> str | None:

@@ -50,6 +50,7 @@ from bench.common import (
     ensure_wrk,
     format_ratio,
     free_port,
+    load_average,
     machine,
     markdown_table,
     median,
@@ -617,6 +618,7 @@ def main() -> None:
             lines += ["## Cold start", "", *measure_cold_start(args, scratch), ""]
         if "generator" in args.parts:
             lines += ["## Generator", "", *measure_generator(args, scratch), ""]
+    lines += [f"Load average after the run: {load_average()}.", ""]
     report = "\n".join(lines)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "service.md").write_text(report)
