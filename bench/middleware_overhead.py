@@ -15,7 +15,7 @@ requests/s of each and the overhead ratio, for a trivial route and a database
 route. Targets (SPEC section 4): <= 15% on the trivial route, <= 5% on the database
 route. Nothing here asserts timings.
 
-    uv run python bench/middleware_overhead.py [--seconds 10] [--connections 64] [--rounds 3]
+    uv run python -m bench.middleware_overhead [--seconds 10] [--connections 64] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -23,51 +23,25 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from copier import run_copy
-from uv import find_uv_bin
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-
-APP_MODULE = """
-import os
-
-from fastapi import FastAPI
-
-from orders_api.api import api_router
-from orders_api.health import router as health_router
-from orders_api.lifespan import lifespan
-from orders_api.main import create_app
-from orders_api.settings import Settings
-
-
-async def trivial() -> dict[str, bool]:
-    return {"ok": True}
-
-
-if os.environ.get("BENCH_BARE") == "1":
-    # The baseline: the same routes, lifespan and database; no middleware, no
-    # telemetry (no tracer provider is ever configured in this process).
-    app = FastAPI(lifespan=lifespan)
-    app.state.settings = Settings()
-    app.include_router(health_router)
-    app.include_router(api_router)
-else:
-    app = create_app()
-app.get("/bench/trivial")(trivial)
-"""
+from bench.common import (
+    BENCH_APP_MODULE,
+    RESULTS,
+    ensure_wrk,
+    free_port,
+    render,
+    run_wrk,
+    stop,
+    wait_for,
+)
 
 
 class Sink(BaseHTTPRequestHandler):
@@ -82,39 +56,9 @@ class Sink(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def ensure_wrk() -> str:
-    if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    return "wrk"
-
-
-def render(destination: Path) -> Path:
-    run_copy(
-        str(ROOT),
-        destination,
-        # The Python running this script, so no other interpreter is needed.
-        data={
-            "project_name": "Orders API",
-            "owner": "group:bench",
-            "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
-        },
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
-    )
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_PYTHON": sys.executable}
-    env.pop("VIRTUAL_ENV", None)
-    subprocess.run(
-        [find_uv_bin(), "sync", "--quiet", "--no-dev"], cwd=destination, env=env, check=True
-    )
-    (destination / "bench_app.py").write_text(APP_MODULE)
+def render_with_bench_app(destination: Path) -> Path:
+    render(destination)
+    (destination / "bench_app.py").write_text(BENCH_APP_MODULE)
     return destination
 
 
@@ -134,27 +78,8 @@ def serve(project: Path, env: dict[str, str], port: int) -> subprocess.Popen[byt
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the app did not start")
-
-
-def wrk(url: str, seconds: int, connections: int) -> float:
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in output:
-        raise RuntimeError(f"errors under load:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    wait_for(f"http://127.0.0.1:{port}/livez", process, 30)
+    return process
 
 
 def main() -> None:
@@ -166,7 +91,7 @@ def main() -> None:
     ensure_wrk()
 
     with tempfile.TemporaryDirectory() as scratch:
-        project = render(Path(scratch) / "service")
+        project = render_with_bench_app(Path(scratch) / "service")
         database = Path(scratch) / "bench.db"
         sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
         threading.Thread(target=sink.serve_forever, daemon=True).start()
@@ -196,11 +121,15 @@ def main() -> None:
             try:
                 httpx.post(f"http://127.0.0.1:{port}/api/v1/items", json={"name": f"bench-{port}"})
                 for route, path in routes.items():
-                    rps = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                    result = run_wrk(
+                        f"http://127.0.0.1:{port}{path}", args.seconds, args.connections
+                    )
+                    if result.errors:
+                        raise RuntimeError(f"{result.errors} errors under load on {path}")
+                    rps = result.requests_per_second
                     results[route][variant] = max(results[route].get(variant, 0.0), rps)
             finally:
-                process.terminate()
-                process.wait()
+                stop(process)
         sink.shutdown()
 
     lines = [

@@ -17,6 +17,13 @@ def test_mypy_strict(project: Project) -> None:
     assert "Success: no issues found" in result.stdout
 
 
+@each_variant("default", "no-database")
+def test_loadtest_is_strictly_typed_against_locust(project: Project) -> None:
+    # Locust is outside the default groups; with it installed, mypy sees its types.
+    result = project.sync().uv("run", "--group", "loadtest", "mypy", "loadtest")
+    assert "Success: no issues found" in result.stdout
+
+
 @each_variant()
 def test_own_test_suite_passes(project: Project) -> None:
     result = project.sync().uv("run", "pytest", "-q", "-p", "no:cacheprovider")

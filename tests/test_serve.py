@@ -308,3 +308,31 @@ def test_one_scrape_aggregates_every_worker(server: Server) -> None:
     response = httpx.get(f"{server.base_url}/metrics", timeout=5)
     assert response.status_code == 200  # not a 307 to /metrics/
     assert requests_counted(response.text, "/api/v1/items") == sent
+
+
+def run_loadtest(project: Project, host: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """The generated Locust scenario, briefly, as `make loadtest` runs it."""
+    return project.uv(
+        "run", "--group", "loadtest", "locust", "-f", "loadtest/locustfile.py",
+        "--headless", "--only-summary", "--host", host,
+        "--users", "5", "--spawn-rate", "5", "--run-time", "3s", *options,
+        check=False,
+    )  # fmt: skip
+
+
+@each_variant("default")
+def test_loadtest_passes_its_slos_and_fails_when_one_is_missed(
+    project: Project, server: Server
+) -> None:
+    # Latency objectives no loaded CI machine can miss: no timing is asserted here,
+    # only that the run succeeds when they are met and fails when one is not.
+    met = run_loadtest(project, server.base_url, "--slo-p95-ms", "30000", "--slo-p99-ms", "30000")
+    output = met.stdout + met.stderr  # Locust logs and prints its summary on stderr
+    assert met.returncode == 0, output
+    assert "SLOs met" in output
+    # Every request of the scenario succeeded against the real server.
+    assert re.search(r"Aggregated\s+\d+\s+0\(0\.00%\)", output), output
+
+    missed = run_loadtest(project, server.base_url, "--slo-p99-ms", "0.001")
+    assert missed.returncode == 1, missed.stdout + missed.stderr
+    assert "SLO missed: p99" in missed.stdout + missed.stderr

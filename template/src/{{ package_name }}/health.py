@@ -90,12 +90,13 @@ def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def get_readiness(request: Request) -> Readiness:
+# async, though they await nothing: a plain `def` dependency runs in a worker thread.
+async def get_readiness(request: Request) -> Readiness:
     readiness: Readiness = request.state.readiness
     return readiness
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

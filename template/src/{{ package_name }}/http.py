@@ -70,7 +70,7 @@ async def request_with_retry(
         return await client.request(method, url, **kwargs)
 
 
-def get_http_client(request: Request) -> httpx.AsyncClient:
+async def get_http_client(request: Request) -> httpx.AsyncClient:  # async: no thread hop
     client: httpx.AsyncClient = request.state.http_client
     return client
 

@@ -9,9 +9,9 @@ adding another.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -113,4 +113,5 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and _VALID_REQUEST_ID.match(value):
             return str(value, "ascii")
-    return uuid.uuid4().hex
+    # As random as uuid4().hex, without building a UUID object per request.
+    return os.urandom(16).hex()

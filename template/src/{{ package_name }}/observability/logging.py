@@ -72,6 +72,8 @@ def logging_config(
 
 def configure_logging(level: str, log_format: str, *extra: structlog.typing.Processor) -> None:
     """Route structlog and the standard library through one JSON (or console) renderer."""
+    # No line shows them, and each record would pay a getpid() and a thread lookup.
+    logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
     logging.config.dictConfig(logging_config(level, log_format, *extra))
     structlog.configure(
         processors=[

@@ -77,11 +77,25 @@ async def metrics() -> Response:
 class PrometheusRequests:
     """Counts and times every HTTP request by route template (a RequestObserver)."""
 
+    def __init__(self) -> None:
+        # Each label set's series, found once: labels() validates and locks on
+        # every call. Route templates keep both maps small.
+        self._durations: dict[tuple[str, str], Histogram] = {}
+        self._requests: dict[tuple[str, str, int], Counter] = {}
+
     def request_started(self) -> None:
         IN_FLIGHT.inc()
 
     def request_finished(self, method: str, route: str | None, status: int, seconds: float) -> None:
         IN_FLIGHT.dec()
         route = route or UNMATCHED
-        DURATION.labels(method, route).observe(seconds)
-        REQUESTS.labels(method, route, str(status)).inc()
+        duration = self._durations.get((method, route))
+        if duration is None:
+            duration = self._durations[method, route] = DURATION.labels(method, route)
+        duration.observe(seconds)
+        requests = self._requests.get((method, route, status))
+        if requests is None:
+            requests = self._requests[method, route, status] = REQUESTS.labels(
+                method, route, str(status)
+            )
+        requests.inc()

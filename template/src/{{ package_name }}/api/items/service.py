@@ -41,7 +41,7 @@ class ItemService:
         await self.session.commit()
 
 
-def get_item_service(session: SessionDep) -> ItemService:
+async def get_item_service(session: SessionDep) -> ItemService:  # async: no thread hop
     return ItemService(session)
 
 

@@ -1,0 +1,84 @@
+"""bench/'s pure parts: wrk's report, ratios and tables. The benchmarks themselves
+are run by hand (README) and never timed in tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.common import WrkResult, format_ratio, markdown_table, parse_wrk, ratio
+from bench.service import Key, targets_report
+
+WRK_REPORT = """\
+Running 3s test @ http://127.0.0.1:8000/api/v1/items/1
+  2 threads and 256 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    52.10ms   10.00ms 420.00ms   90.00%
+    Req/Sec     2.40k   200.00     2.90k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%   60.00ms
+     90%   70.00ms
+     99%    1.20s
+  14400 requests in 3.00s, 4.10MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   4800.50
+Transfer/sec:      1.37MB
+"""
+
+
+def test_parses_wrk_latency_report() -> None:
+    result = parse_wrk(WRK_REPORT)
+    assert result.requests_per_second == 4800.50
+    assert result.requests == 14400
+    assert result.p50_ms == pytest.approx(0.85)
+    assert result.p99_ms == pytest.approx(1200.0)
+    assert (result.non_2xx, result.socket_errors, result.timeouts) == (7, 5, 2)
+    assert result.errors == 12
+
+
+def test_clean_wrk_report_has_no_errors() -> None:
+    clean = "\n".join(
+        line for line in WRK_REPORT.splitlines() if "errors" not in line and "Non-2xx" not in line
+    )
+    assert parse_wrk(clean).errors == 0
+
+
+def test_rejects_a_report_without_latency_distribution() -> None:
+    with pytest.raises(ValueError, match="--latency"):
+        parse_wrk("Requests/sec: 10\n")
+
+
+def test_ratios() -> None:
+    assert ratio(40.0, 100.0) == 0.4
+    assert ratio(40.0, 0.0) is None
+    assert format_ratio(0.4) == "0.40x"
+    assert format_ratio(None) == "n/a"
+
+
+def test_markdown_table() -> None:
+    table = markdown_table(["a", "b"], [[1, "x"], [2.5, None]])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |", "| 2.5 | None |"]
+    with pytest.raises(ValueError, match="3 cells for 2 columns"):
+        markdown_table(["a", "b"], [[1, 2, 3]])
+
+
+def wrk_result(rps: float) -> WrkResult:
+    return WrkResult(rps, 1.0, 2.0, int(rps), 0, 0, 0)
+
+
+def test_targets_read_off_the_worst_case() -> None:
+    best: dict[Key, WrkResult] = {}
+    for connections in (64, 256):
+        best[("raw Starlette + asyncpg", 1, "read one item", connections)] = wrk_result(1000)
+        best[("bare FastAPI", 1, "read one item", connections)] = wrk_result(500)
+        best[("bare FastAPI", 1, "/livez", connections)] = wrk_result(2000)
+        best[("kubernetes target", 1, "/livez", connections)] = wrk_result(1800)
+    best[("kubernetes target", 1, "read one item", 64)] = wrk_result(450)
+    best[("kubernetes target", 1, "read one item", 256)] = wrk_result(400)
+    errors = dict.fromkeys(best, 0) | {("kubernetes target", 1, "read one item", 256): 3}
+    table = targets_report(best, errors)[0]
+    assert "| read path vs raw ceiling | >= 0.40x | 0.40x to 0.45x |" in table
+    assert "| stack cost, trivial route (/livez) | <= 15% | 10% |" in table
+    assert "| stack cost, database route | <= 5% | 10% to 20% |" in table
+    assert "| errors or timeouts at 256 connections | 0 | 3 |" in table
