@@ -243,8 +243,8 @@ def test_edited_project_keeps_its_edits(
         "from .items.router import router as items_router\n"
         "from .reports import router as reports_router\n",
     )
-    with (package / "api/__init__.py").open("a") as api:
-        api.write("api_router.include_router(reports_router)\n")
+    with (package / "api/__init__.py").open("a") as api_module:
+        api_module.write("api_router.include_router(reports_router)\n")
     edit(
         package / "settings.py",
         "http_timeout: float = Field(default=10.0, gt=0)",
