@@ -36,6 +36,7 @@ CONSTRAINTS: dict[str, dict[str, Any]] = {
     "project_slug": {
         "pattern": naming.SLUG_PATTERN.pattern,
         "maxLength": naming.SLUG_MAX_LENGTH,
+        "not": {"pattern": "--"},
     },
     "package_name": {"pattern": naming.PACKAGE_PATTERN.pattern},
     "owner": {"pattern": r"\S"},

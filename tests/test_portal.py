@@ -47,6 +47,7 @@ def test_the_schema_is_valid_and_has_every_question() -> None:
     [
         {"database": "oracle"},
         {"project_slug": "Orders_API"},
+        {"project_slug": "orders--api"},
         {"package_name": "orders-api"},
         {"owner": " "},
         {"cors_origins": ["https://app.example.com/path"]},

@@ -301,3 +301,23 @@ def test_pooler_docs_carry_role_settings(project: Project) -> None:
     docs = (project.path / "docs/capacity.md").read_text()
     assert "ALTER ROLE" in docs
     assert "statement_timeout" in docs
+
+
+@each_variant("default", "no-database")  # github, gitlab
+def test_a_scheduled_job_checks_for_a_template_release(project: Project) -> None:
+    if project.answers.get("ci", "github") == "github":
+        workflow = yaml.safe_load(
+            (project.path / ".github/workflows/template-update.yml").read_text()
+        )
+        # PyYAML reads the `on:` key as True.
+        assert workflow[True]["schedule"][0]["cron"]
+        steps = workflow["jobs"]["check-update"]["steps"]
+        commands = "\n".join(step.get("run", "") for step in steps)
+    else:
+        job = yaml.safe_load((project.path / ".gitlab-ci.yml").read_text())["template-update"]
+        assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+        commands = "\n".join(job["script"])
+    assert "copier check-update" in commands
+    readme = (project.path / "README.md").read_text()
+    assert "copier check-update" in readme
+    assert "copier update --trust" in readme

@@ -382,3 +382,19 @@ def test_a_deleted_starter_file_stays_deleted(releases: Path, tmp_path: Path) ->
     assert not (project / "tests/test_items.py").exists()
     assert "items" not in api.read_text()
     assert conflicts(project) == []
+
+
+def test_check_update_tells_an_old_project_from_a_current_one(
+    releases: Path, tmp_path: Path
+) -> None:
+    """The command the generated scheduled CI job runs: exit status 2 means a newer release."""
+    project = generate(releases, tmp_path / "service", next(iter(RELEASED)))
+
+    def check_update() -> int:
+        command = [sys.executable, "-m", "copier", "check-update", "--quiet"]
+        return subprocess.run(command, cwd=project, capture_output=True, check=False).returncode
+
+    assert check_update() == 2
+    update(project)
+    commit_all(project, f"update to {NEXT}")
+    assert check_update() == 0
