@@ -165,6 +165,7 @@ def test_capacity_plan_reaches_settings_and_docs(project: Project) -> None:
 @each_variant("default")
 def test_catalog_entity(project: Project) -> None:
     entity = yaml.safe_load((project.path / "catalog-info.yaml").read_text())
+    assert "backstage.io/kubernetes-id" not in entity["metadata"]["annotations"]
     assert entity["kind"] == "Component"
     assert entity["metadata"]["name"] == "orders-api"
     assert entity["spec"] == {
@@ -301,3 +302,39 @@ def test_pooler_docs_carry_role_settings(project: Project) -> None:
     docs = (project.path / "docs/capacity.md").read_text()
     assert "ALTER ROLE" in docs
     assert "statement_timeout" in docs
+
+
+@each_variant("default", "no-database")  # github, gitlab
+def test_a_scheduled_job_checks_for_a_template_release(project: Project) -> None:
+    if project.answers.get("ci", "github") == "github":
+        workflow = yaml.safe_load(
+            (project.path / ".github/workflows/template-update.yml").read_text()
+        )
+        # PyYAML reads the `on:` key as True.
+        assert workflow[True]["schedule"][0]["cron"]
+        steps = workflow["jobs"]["check-update"]["steps"]
+        commands = "\n".join(step.get("run", "") for step in steps)
+    else:
+        job = yaml.safe_load((project.path / ".gitlab-ci.yml").read_text())["template-update"]
+        assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+        commands = "\n".join(job["script"])
+    assert "copier check-update" in commands
+    readme = (project.path / "README.md").read_text()
+    assert "copier check-update" in readme
+    assert "copier update --trust" in readme
+
+
+@each_variant(*variants_where(deploy_target="kubernetes"))
+def test_backstage_finds_the_pods(project: Project) -> None:
+    kustomization = yaml.safe_load(
+        (project.path / "deploy/k8s/base/kustomization.yaml").read_text()
+    )
+    labels = kustomization["labels"][0]
+    assert labels["includeTemplates"] is True  # on the pods, where the plugin looks
+    if not project.answers.get("catalog", True):
+        assert "backstage.io/kubernetes-id" not in labels["pairs"]
+        return
+    entity = yaml.safe_load((project.path / "catalog-info.yaml").read_text())
+    slug = entity["metadata"]["annotations"]["backstage.io/kubernetes-id"]
+    assert slug == entity["metadata"]["name"]
+    assert labels["pairs"]["backstage.io/kubernetes-id"] == slug

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any, Literal
 
-from copier import run_update
+import pytest
+import yaml
+from copier import run_copy, run_update
+from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
-from .conftest import REQUIRED, render
+from .conftest import REQUIRED, ROOT, render
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -58,3 +66,335 @@ def test_update_applies_template_changes_and_keeps_edits(
     status = git(project, "status", "--porcelain")
     assert "<<<<<<<" not in git(project, "diff")
     assert status.strip()  # the update left its changes for the team to review
+
+
+# ---------------------------------------------------------------------------
+# Updates between real releases
+# ---------------------------------------------------------------------------
+RELEASES = tomllib.loads((Path(__file__).parent / "releases.toml").read_text())
+RELEASED: dict[str, str] = RELEASES["released"]
+NEXT: str = RELEASES["next"]
+# What a release is made of: copier.yml and what it points at.
+TEMPLATE_PATHS = ("copier.yml", "extensions", "template")
+# The update tests' answer sets: the defaults and a server database.
+UPDATE_VARIANTS = {"default": {}, "postgresql": {"database": "postgresql"}}
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template repository tagged with every release, the working tree as ``next``."""
+    repo = tmp_path_factory.mktemp("releases") / "template"
+    repo.mkdir()
+    git(repo, "init", "--quiet")
+    for version, commit in RELEASED.items():
+        archive = subprocess.run(
+            ["git", "archive", commit, *TEMPLATE_PATHS],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            pytest.fail(
+                f"release {version} is commit {commit}, which this clone lacks: "
+                f"`git fetch --unshallow` first\n{archive.stderr.decode()}"
+            )
+        clear(repo)
+        subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
+        git(repo, "add", "-A")
+        git(repo, "commit", "--quiet", "-m", f"release {version}")
+        git(repo, "tag", version)
+    clear(repo)
+    for name in TEMPLATE_PATHS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, repo / name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", f"release {NEXT}")
+    git(repo, "tag", NEXT)
+    return repo
+
+
+def clear(repo: Path) -> None:
+    for name in TEMPLATE_PATHS:
+        path = repo / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def generate(releases: Path, project: Path, version: str, **answers: Any) -> Path:
+    """A service generated from ``version`` and committed, as a team starts out."""
+    run_copy(
+        str(releases),
+        project,
+        data={**REQUIRED, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=version,
+    )
+    git(project, "init", "--quiet")
+    commit_all(project, f"generated from {version}")
+    return project
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "--no-verify", "-m", message)
+
+
+def update(project: Path, conflict: Literal["inline", "rej"] = "inline") -> None:
+    run_update(
+        project,
+        defaults=True,
+        unsafe=True,
+        overwrite=True,
+        quiet=True,
+        vcs_ref=NEXT,
+        conflict=conflict,
+    )
+
+
+def tree(project: Path) -> dict[str, bytes]:
+    """Every file of a project but git's own, by path."""
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def conflicts(project: Path) -> list[str]:
+    """Files with conflict markers, and .rej files: what an update could not merge."""
+    found = []
+    for name, content in tree(project).items():
+        lines = content.splitlines()
+        if name.endswith(".rej") or any(
+            line.startswith((b"<<<<<<< ", b">>>>>>> ")) for line in lines
+        ):
+            found.append(name)
+    return found
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path.name} no longer contains {old!r}: choose another edit"
+    path.write_text(text.replace(old, new, 1))
+
+
+update_variants = pytest.mark.parametrize(
+    "answers", list(UPDATE_VARIANTS.values()), ids=list(UPDATE_VARIANTS)
+)
+
+
+@pytest.mark.parametrize("version", list(RELEASED))
+@update_variants
+def test_untouched_project_updates_to_a_fresh_copy(
+    releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
+) -> None:
+    project = generate(releases, tmp_path / "updated", version, **answers)
+    update(project)
+    fresh = tmp_path / "fresh"
+    run_copy(
+        str(releases),
+        fresh,
+        data={**REQUIRED, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=NEXT,
+    )
+
+    updated, expected = tree(project), tree(fresh)
+    assert sorted(updated) == sorted(expected)
+    assert [name for name in expected if updated[name] != expected[name]] == []
+
+
+ROUTER = '''"""Reports the team added after generating the service."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("")
+async def list_reports() -> list[str]:
+    return []
+'''
+TEAM_NOTES = "\n## Team notes\n\nOn call: #orders-oncall. Dashboards: grafana/orders.\n"
+
+
+@pytest.mark.parametrize("version", list(RELEASED))
+@update_variants
+def test_edited_project_keeps_its_edits(
+    releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
+) -> None:
+    project = generate(releases, tmp_path / "service", version, **answers)
+    package = project / "src/orders_api"
+    # What teams do in their first weeks: a router of their own, a setting
+    # tuned, notes in the README.
+    (package / "api/reports.py").write_text(ROUTER)
+    edit(
+        package / "api/__init__.py",
+        "from .items.router import router as items_router\n",
+        "from .items.router import router as items_router\n"
+        "from .reports import router as reports_router\n",
+    )
+    with (package / "api/__init__.py").open("a") as api_module:
+        api_module.write("api_router.include_router(reports_router)\n")
+    edit(
+        package / "settings.py",
+        "http_timeout: float = Field(default=10.0, gt=0)",
+        "http_timeout: float = Field(default=30.0, gt=0)",
+    )
+    with (project / "README.md").open("a") as readme:
+        readme.write(TEAM_NOTES)
+    commit_all(project, "our changes")
+    fresh = tmp_path / "fresh"
+    run_copy(
+        str(releases),
+        fresh,
+        data={**REQUIRED, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=NEXT,
+    )
+
+    update(project)
+
+    assert conflicts(project) == []
+    assert (package / "api/reports.py").read_text() == ROUTER
+    api = (package / "api/__init__.py").read_text()
+    assert "from .reports import router as reports_router\n" in api
+    assert api.endswith("api_router.include_router(reports_router)\n")
+    settings = (package / "settings.py").read_text()
+    assert "http_timeout: float = Field(default=30.0, gt=0)" in settings
+    assert (project / "README.md").read_text().endswith(TEAM_NOTES)
+    # Every file the team left alone is exactly the new release's.
+    edited = {
+        "src/orders_api/api/reports.py",
+        "src/orders_api/api/__init__.py",
+        "src/orders_api/settings.py",
+        "README.md",
+    }
+    updated, expected = tree(project), tree(fresh)
+    assert sorted(set(updated) - edited) == sorted(set(expected) - edited)
+    assert [name for name in set(expected) - edited if updated[name] != expected[name]] == []
+    # The edited files took the release's changes too, around the team's.
+    assert_merged(project / "README.md", fresh / "README.md", TEAM_NOTES)
+    assert_merged(
+        package / "settings.py",
+        fresh / "src/orders_api/settings.py",
+        "http_timeout: float = Field(default=30.0, gt=0)",
+        "http_timeout: float = Field(default=10.0, gt=0)",
+    )
+
+
+def assert_merged(path: Path, fresh: Path, ours: str, theirs: str = "") -> None:
+    """``path`` is the release's ``fresh`` file with only the team's edit on top."""
+    assert path.read_text().replace(ours, theirs) == fresh.read_text()
+
+
+def test_a_real_conflict_is_marked_inline_and_the_hook_refuses_it(
+    releases: Path, tmp_path: Path
+) -> None:
+    version = next(iter(RELEASED))
+    project = generate(releases, tmp_path / "service", version)
+    settings = project / "src/orders_api/settings.py"
+    # The release changed this very line (5.0 became 5).
+    edit(settings, "Field(default=5.0, ge=0)", "Field(default=8.0, ge=0)")
+    commit_all(project, "a longer drain")
+
+    update(project)
+
+    assert conflicts(project) == ["src/orders_api/settings.py"]
+    text = settings.read_text()
+    assert "<<<<<<< before updating" in text
+    assert "Field(default=8.0, ge=0)" in text  # the team's line is still there
+    check_merge_conflict = hook(project, "check-merge-conflict")
+    assert check_merge_conflict_main([*check_merge_conflict.get("args", []), str(settings)]) == 1
+
+
+def test_rejected_hunks_are_refused_by_the_rej_hook(releases: Path, tmp_path: Path) -> None:
+    version = next(iter(RELEASED))
+    project = generate(releases, tmp_path / "service", version)
+    settings = project / "src/orders_api/settings.py"
+    edit(settings, "Field(default=5.0, ge=0)", "Field(default=8.0, ge=0)")
+    commit_all(project, "a longer drain")
+
+    update(project, conflict="rej")
+
+    assert conflicts(project) == ["src/orders_api/settings.py.rej"]
+    # The generated config's own hook, run by pre-commit itself; the other
+    # hooks are left out because they would be fetched from GitHub.
+    config = tmp_path / "pre-commit-config.yaml"
+    config.write_text(
+        yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook(project, "no-rej-files")]}]})
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "run",
+            "--config",
+            str(config),
+            "--files",
+            "src/orders_api/settings.py.rej",
+        ],
+        cwd=project,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no .rej files left by copier update" in result.stdout
+    assert "Failed" in result.stdout
+
+
+def hook(project: Path, hook_id: str) -> dict[str, Any]:
+    """A hook of the generated project's .pre-commit-config.yaml, by id."""
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == hook_id]
+    assert len(hooks) == 1, f"the generated pre-commit config has no {hook_id} hook"
+    return dict(hooks[0])
+
+
+def test_a_deleted_starter_file_stays_deleted(releases: Path, tmp_path: Path) -> None:
+    version = next(iter(RELEASED))
+    project = generate(releases, tmp_path / "service", version)
+    # The team replaces the example resource with their own.
+    shutil.rmtree(project / "src/orders_api/api/items")
+    (project / "tests/test_items.py").unlink()
+    api = project / "src/orders_api/api/__init__.py"
+    edit(api, "from .items.router import router as items_router\n", "")
+    edit(api, "api_router.include_router(items_router)\n", "")
+    commit_all(project, "drop the example")
+
+    update(project)
+
+    assert not (project / "src/orders_api/api/items").exists()
+    assert not (project / "tests/test_items.py").exists()
+    assert "items" not in api.read_text()
+    assert conflicts(project) == []
+
+
+def test_check_update_tells_an_old_project_from_a_current_one(
+    releases: Path, tmp_path: Path
+) -> None:
+    """The command the generated scheduled CI job runs: exit status 2 means a newer release."""
+    project = generate(releases, tmp_path / "service", next(iter(RELEASED)))
+
+    def check_update() -> int:
+        command = [sys.executable, "-m", "copier", "check-update", "--quiet"]
+        return subprocess.run(command, cwd=project, capture_output=True, check=False).returncode
+
+    assert check_update() == 2
+    update(project)
+    commit_all(project, f"update to {NEXT}")
+    assert check_update() == 0
