@@ -8,53 +8,23 @@ passes while it runs; both processes stop cleanly on SIGTERM.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from .conftest import TEST_BROKER_URLS, Project, each_variant
+from .processes import free_port, started
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
 # Generous: nothing waits this long when all is well.
 DEADLINE_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def started(
-    project: Project, command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[str]]:
-    """A process of the project in its own group, killed with its children at the end."""
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=project.path,
-            env={**project.env, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def wait_for(condition: str, check: Callable[[], bool], *processes: subprocess.Popen[str]) -> None:

@@ -8,12 +8,9 @@ complete, and the server must exit within its graceful timeout.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -27,6 +24,7 @@ import httpx
 import pytest
 
 from .conftest import TEST_DATABASE_URLS, Project, each_variant
+from .processes import free_port, started
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 
@@ -84,12 +82,6 @@ class Server:
         return [int(pid) for pid in children.read_text().split()]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_until_ready(base_url: str, process: subprocess.Popen[str], log: Path, count: int) -> None:
     """Until /readyz answers 200 and every server process has finished its lifespan startup."""
     deadline = time.monotonic() + 60
@@ -124,25 +116,10 @@ def serving(
     }
     project.run(project.bin("alembic"), "upgrade", "head", env=env)
     log = tmp_path / "server.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=project.path,
-            env={**project.env, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            # Its own process group, so teardown can reach the workers too.
-            start_new_session=True,
-        )
     base_url = f"http://127.0.0.1:{port}"
-    try:
+    with started(project, command, env, log) as process:
         wait_until_ready(base_url, process, log, processes)
         yield Server(process, base_url, log, tmp_path / "prometheus", processes)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 @pytest.fixture
