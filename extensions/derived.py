@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from . import capacity, naming
 
-NOT_AVAILABLE = "is not available yet; it lands in a later release of this template"
 
 CAPACITY_KEYS = (
     "db_max_connections",
