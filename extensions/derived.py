@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from . import capacity, naming
 
-
 CAPACITY_KEYS = (
     "db_max_connections",
     "db_reserved_connections",
