@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from extensions import naming
-from extensions.derived import ORIGIN_PATTERN
+from extensions.derived import CAPACITY_KEYS, ORIGIN_PATTERN
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIER_YML = ROOT / "copier.yml"
@@ -45,14 +45,7 @@ PAGES = {
         "python_version",
     ],
     "Runtime": ["database", "db_pooler", "queue", "broker", "deploy_target"],
-    "Capacity plan": [
-        "db_max_connections",
-        "db_reserved_connections",
-        "max_replicas",
-        "web_processes",
-        "worker_processes",
-        "worker_concurrency",
-    ],
+    "Capacity plan": list(CAPACITY_KEYS),
     "Observability and tooling": ["metrics", "tracing", "cors_origins", "ci", "catalog"],
 }
 

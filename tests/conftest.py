@@ -142,7 +142,7 @@ def variants_where(**answers: Any) -> tuple[str, ...]:
     )
 
 
-def render(template: Path, destination: Path, **answers: Any) -> None:
+def render(template: Path, destination: Path, vcs_ref: str = "HEAD", **answers: Any) -> None:
     """Render like a portal does: no prompts, every other answer from its default."""
     run_copy(
         str(template),
@@ -151,7 +151,7 @@ def render(template: Path, destination: Path, **answers: Any) -> None:
         defaults=True,
         unsafe=True,
         quiet=True,
-        vcs_ref="HEAD",
+        vcs_ref=vcs_ref,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 import yaml
-from copier import run_copy, run_update
+from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, render
@@ -127,15 +127,7 @@ def clear(repo: Path) -> None:
 
 def generate(releases: Path, project: Path, version: str, **answers: Any) -> Path:
     """A service generated from ``version`` and committed, as a team starts out."""
-    run_copy(
-        str(releases),
-        project,
-        data={**REQUIRED, **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref=version,
-    )
+    render(releases, project, version, **REQUIRED, **answers)
     git(project, "init", "--quiet")
     commit_all(project, f"generated from {version}")
     return project
@@ -198,15 +190,7 @@ def test_untouched_project_updates_to_a_fresh_copy(
     project = generate(releases, tmp_path / "updated", version, **answers)
     update(project)
     fresh = tmp_path / "fresh"
-    run_copy(
-        str(releases),
-        fresh,
-        data={**REQUIRED, **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref=NEXT,
-    )
+    render(releases, fresh, NEXT, **REQUIRED, **answers)
 
     updated, expected = tree(project), tree(fresh)
     assert sorted(updated) == sorted(expected)
@@ -254,15 +238,7 @@ def test_edited_project_keeps_its_edits(
         readme.write(TEAM_NOTES)
     commit_all(project, "our changes")
     fresh = tmp_path / "fresh"
-    run_copy(
-        str(releases),
-        fresh,
-        data={**REQUIRED, **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref=NEXT,
-    )
+    render(releases, fresh, NEXT, **REQUIRED, **answers)
 
     update(project)
 
