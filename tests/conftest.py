@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,24 @@ def render(template: Path, destination: Path, vcs_ref: str = "HEAD", **answers: 
         unsafe=True,
         quiet=True,
         vcs_ref=vcs_ref,
+    )
+
+
+def copy_from_data_file(
+    template: Path, destination: Path, data_file: Path
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy` as a portal runs it: the CLI, no TTY, every answer from a data file."""
+    return subprocess.run(
+        [
+            sys.executable,
+            *("-m", "copier", "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD"),
+            *("--data-file", str(data_file), str(template), str(destination)),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
 
 

@@ -23,7 +23,7 @@ from scripts.answers_schema import (
     questions,
 )
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_from_data_file
 from .test_render import STRAY_JINJA
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
@@ -89,28 +89,7 @@ def test_example_renders_without_a_terminal(
     copier_template: Path, tmp_path: Path, example: Path
 ) -> None:
     destination = tmp_path / "service"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "HEAD",
-            "--data-file",
-            str(example),
-            str(copier_template),
-            str(destination),
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = copy_from_data_file(copier_template, destination, example)
     assert result.returncode == 0, result.stderr
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     expected = yaml.safe_load(example.read_text())

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import REQUIRED, render
+from .conftest import REQUIRED, copy_from_data_file, render
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
@@ -18,26 +17,10 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 def copier_cli(
     template: Path, destination: Path, answers: dict[str, Any]
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy` as a portal runs it: no TTY, every answer from a data file."""
+    """`copier copy` as a portal runs it, with ``answers`` as its data file."""
     data_file = destination.parent / f"{destination.name}-answers.yml"
     data_file.write_text(yaml.safe_dump(answers))
-    command = ["copier", "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD"]
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            *command,
-            "--data-file",
-            str(data_file),
-            str(template),
-            str(destination),
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return copy_from_data_file(template, destination, data_file)
 
 
 def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_path: Path) -> None:
