@@ -1,4 +1,4 @@
-"""The context hook that hands ``derived`` to every template Copier renders.
+"""The context hook that hands ``derived`` to every template Copier renders, and our filters.
 
 Copier loads this file by its path (``extensions/context.py:DerivedContext``),
 outside any package. The sibling modules are therefore loaded as a package
@@ -18,6 +18,8 @@ from typing import Any
 
 from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
+from jinja2 import Environment
+from jinja2.ext import Extension
 
 
 def _load_sibling(name: str) -> ModuleType:
@@ -70,3 +72,11 @@ class DerivedContext(ContextHook):
         # path is rendered: before a single file exists.
         if derived["errors"] and context.get("_copier_phase") == "render":
             raise UserMessageError(_derived.first_error_line(derived["errors"]))
+
+
+class Filters(Extension):
+    """``quoted``: a string literal for Python, JSON, TOML and YAML files alike."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["quoted"] = _derived.quoted

@@ -9,6 +9,7 @@ later answers do not exist yet, so every rule runs only once its inputs exist.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ GRACE = {
 LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_SECONDS = 29
 
+
+# What a catalog-info.yaml reference may point at: spec.owner and spec.system.
+OWNER_KINDS = ("group", "user")
+SYSTEM_KINDS = ("system",)
 
 ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
@@ -288,6 +293,16 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         error := naming.package_name_error(str(answers["package_name"]))
     ):
         errors["package_name"] = error
+    if "owner" in answers:
+        owner = str(answers["owner"])
+        if not owner.strip():
+            errors["owner"] = "owner cannot be empty"
+        elif error := naming.entity_ref_error(owner, OWNER_KINDS):
+            errors["owner"] = error
+    if answers.get("system") and (
+        error := naming.entity_ref_error(str(answers["system"]), SYSTEM_KINDS)
+    ):
+        errors["system"] = error
     if "cors_origins" in answers and (error := cors_origins_error(answers["cors_origins"])):
         errors["cors_origins"] = error
     errors.update(combination_errors(answers))
@@ -347,6 +362,15 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "plan": plan,
         "errors": errors,
     }
+
+
+def quoted(value: str) -> str:
+    """``value`` as a double-quoted literal that Python, JSON, TOML and YAML all read back.
+
+    Jinja's ``tojson`` also escapes ``'``, ``&``, ``<`` and ``>`` for HTML, which
+    would put ``\\u0027`` into a service's name in its source code.
+    """
+    return json.dumps(value, ensure_ascii=False)
 
 
 def first_error_line(errors: Mapping[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""Names of the generated service: the slug and the Python package name.
+"""Names of the generated service: the slug, the Python package, catalog references.
 
 Plain functions, so the questionnaire's rules can be unit-tested without Copier.
 Each ``*_error`` function returns a one-line message, or ``None`` when the name
@@ -18,6 +18,14 @@ SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 SLUG_MAX_LENGTH = 63
 
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# A Backstage entity reference, `[kind:][namespace/]name`, with the catalog's own
+# rules for each part. No named groups: a JSON Schema pattern is ECMA-262.
+ENTITY_REF_PATTERN = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[a-z0-9]+(?:-+[a-z0-9]+)*/)?"
+    r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+ENTITY_PART_MAX_LENGTH = 63
 
 # Top-level modules the generated project depends on, or that its layout
 # already uses: a package with one of these names would shadow it on import.
@@ -108,4 +116,23 @@ def package_name_error(name: str) -> str | None:
         return f"{name!r} would shadow the standard library module of the same name"
     if name in RESERVED_MODULES:
         return f"{name!r} would shadow a module the generated service depends on"
+    return None
+
+
+def entity_ref_error(ref: str, kinds: tuple[str, ...]) -> str | None:
+    """Why ``ref`` cannot name a catalog entity of one of ``kinds`` (lowercase)."""
+    example = f"{kinds[0]}:payments"
+    if not ENTITY_REF_PATTERN.match(ref):
+        return (
+            f"{ref!r} is not a catalog entity reference: use [kind:][namespace/]name "
+            f"with letters, digits, '-', '_' or '.' in the name, e.g. {example}"
+        )
+    kind, _, rest = ref.rpartition(":")
+    if kind and kind.lower() not in kinds:
+        return f"{ref!r} must name a {' or '.join(kinds)} entity, e.g. {example}"
+    if any(len(part) > ENTITY_PART_MAX_LENGTH for part in rest.split("/")):
+        return (
+            f"{ref!r} is too long: a catalog name or namespace has at most "
+            f"{ENTITY_PART_MAX_LENGTH} characters"
+        )
     return None

@@ -46,7 +46,7 @@ PAGES = {
     ],
     "Runtime": ["database", "db_pooler", "queue", "broker", "deploy_target"],
     "Capacity plan": list(CAPACITY_KEYS),
-    "Observability and tooling": ["metrics", "tracing", "cors_origins", "ci", "catalog"],
+    "Observability and tooling": ["metrics", "tracing", "cors_origins", "ci", "catalog", "system"],
 }
 
 JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "float": "number"}
@@ -59,7 +59,8 @@ CONSTRAINTS: dict[str, dict[str, Any]] = {
         "not": {"pattern": "--"},
     },
     "package_name": {"pattern": naming.PACKAGE_PATTERN.pattern},
-    "owner": {"pattern": r"\S"},
+    "owner": {"pattern": naming.ENTITY_REF_PATTERN.pattern},
+    "system": {"pattern": f"^$|{naming.ENTITY_REF_PATTERN.pattern}"},
     "project_name": {"pattern": r"\S"},
     "cors_origins": {
         "type": "array",
@@ -145,10 +146,13 @@ def form_field(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     field = {"title": name} | {
         key: value for key, value in schema.items() if not key.startswith("x-copier-")
     }
+    # Backstage's own pickers; their entity refs (group:default/payments) suit the catalog.
     if name == "owner":
-        # Backstage's own picker; its entity refs (group:default/payments) suit the catalog.
         field["ui:field"] = "OwnerPicker"
         field["ui:options"] = {"catalogFilter": {"kind": ["Group"]}}
+    if name == "system":
+        field["ui:field"] = "EntityPicker"
+        field["ui:options"] = {"catalogFilter": {"kind": ["System"]}}
     return field
 
 

@@ -38,13 +38,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "py313": {
         "project_name": "Billing",
+        # Quotes, an ampersand and an accent reach Python, TOML, YAML and JSON.
+        "description": 'Invoices & credit notes for the "Billing" team (café)',
         "package_name": "billing_core",
         "python_version": "3.13",
         "ci": "none",
         "cors_origins": ["*"],
         "tracing": False,
     },
-    "postgresql": {"database": "postgresql", "max_replicas": 3},
+    "postgresql": {"database": "postgresql", "max_replicas": 3, "system": "commerce"},
     "pgbouncer": {"database": "postgresql", "db_pooler": "pgbouncer", "python_version": "3.13"},
     "rds-proxy": {"database": "postgresql", "db_pooler": "rds_proxy", "python_version": "3.11"},
     "mysql": {"database": "mysql", "max_replicas": 2, "db_max_connections": 151, "metrics": False},

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import json
+import tomllib
 from typing import Any
 
 import pytest
+import yaml
 
-from extensions.derived import answer_error_line, cors_origins_error, derive, first_error_line
+from extensions.derived import (
+    answer_error_line,
+    cors_origins_error,
+    derive,
+    first_error_line,
+    quoted,
+)
 
 DEFAULTS: dict[str, Any] = {
     "project_name": "Orders API",
@@ -285,3 +295,25 @@ def test_lambda_behind_pgbouncer_keeps_no_pool() -> None:
     )["plan"]
     assert plan.uses_null_pool
     assert plan.pooler_max_client_conn == 500
+
+
+def test_owner_and_system_must_be_catalog_refs() -> None:
+    assert "owner" not in derive({"owner": "group:payments"})["errors"]
+    assert derive({"owner": "  "})["errors"]["owner"] == "owner cannot be empty"
+    assert "not a catalog entity reference" in derive({"owner": "Payments Team"})["errors"]["owner"]
+    # An empty system means none; a set one must name a System.
+    assert "system" not in derive({"system": ""})["errors"]
+    assert "system" not in derive({"system": "commerce"})["errors"]
+    assert "must name a system" in derive({"system": "group:commerce"})["errors"]["system"]
+
+
+@pytest.mark.parametrize(
+    "value", ["Orders API", 'The "Billing" team', "Invoices & credit notes (café)", "a\\b"]
+)
+def test_quoted_reads_back_the_same_in_python_json_toml_and_yaml(value: str) -> None:
+    literal = quoted(value)
+    assert ast.literal_eval(literal) == value
+    assert json.loads(literal) == value
+    assert tomllib.loads(f"key = {literal}")["key"] == value
+    assert yaml.safe_load(f"key: {literal}")["key"] == value
+    assert "\\u00" not in literal  # readable: no escapes for accents

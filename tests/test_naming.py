@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from extensions.naming import package_name_error, package_name_for, slug_error, slugify
+from extensions.naming import (
+    entity_ref_error,
+    package_name_error,
+    package_name_for,
+    slug_error,
+    slugify,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +79,36 @@ def test_invalid_package_names(name: str, reason: str) -> None:
     error = package_name_error(name)
     assert error is not None
     assert reason in error
+
+
+@pytest.mark.parametrize(
+    "ref", ["payments", "group:payments", "group:default/payments", "Group:team-a.b_c", "user:jdoe"]
+)
+def test_valid_owner_refs(ref: str) -> None:
+    assert entity_ref_error(ref, ("group", "user")) is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("Payments Team", "not a catalog entity reference"),
+        ("group:", "not a catalog entity reference"),
+        ("group:payments-", "not a catalog entity reference"),
+        ("group:Default/payments", "not a catalog entity reference"),
+        (" group:payments", "not a catalog entity reference"),
+        ("system:payments", "must name a group or user entity"),
+        ("group:" + "a" * 64, "too long"),
+        ("group:" + "a" * 64 + "/payments", "too long"),
+    ],
+)
+def test_invalid_owner_refs(ref: str, reason: str) -> None:
+    error = entity_ref_error(ref, ("group", "user"))
+    assert error is not None
+    assert reason in error
+    assert "\n" not in error
+
+
+def test_a_system_ref_names_a_system() -> None:
+    assert entity_ref_error("commerce", ("system",)) is None
+    assert entity_ref_error("system:default/commerce", ("system",)) is None
+    assert "must name a system entity" in str(entity_ref_error("group:commerce", ("system",)))

@@ -59,6 +59,8 @@ def test_the_schema_is_valid_and_has_every_question() -> None:
         {"project_slug": "orders--api"},
         {"package_name": "orders-api"},
         {"owner": " "},
+        {"owner": "Payments Team"},
+        {"system": "the commerce system"},
         {"cors_origins": ["https://app.example.com/path"]},
         {"max_replicas": "three"},
         {"queue_name": "jobs"},  # not a question: a typo in a portal's form

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from typing import Any
 
 import pytest
 import yaml
+from openapi_spec_validator import validate
 
 from .conftest import CloudFormationLoader, Project, each_variant, variants_where
 
@@ -162,17 +164,52 @@ def test_capacity_plan_reaches_settings_and_docs(project: Project) -> None:
         assert f"\n{variable}=" in env_example
 
 
-@each_variant("default")
-def test_catalog_entity(project: Project) -> None:
-    entity = yaml.safe_load((project.path / "catalog-info.yaml").read_text())
-    assert "backstage.io/kubernetes-id" not in entity["metadata"]["annotations"]
-    assert entity["kind"] == "Component"
-    assert entity["metadata"]["name"] == "orders-api"
-    assert entity["spec"] == {
+def catalog_entities(project: Project) -> dict[str, dict[str, Any]]:
+    """catalog-info.yaml's entities by kind."""
+    documents = yaml.safe_load_all((project.path / "catalog-info.yaml").read_text())
+    return {entity["kind"]: entity for entity in documents}
+
+
+@each_variant("default", "postgresql")
+def test_catalog_entities(project: Project) -> None:
+    entities = catalog_entities(project)
+    assert set(entities) == {"Component", "API"}
+    component, api = entities["Component"], entities["API"]
+    assert "backstage.io/kubernetes-id" not in component["metadata"]["annotations"]
+    assert component["metadata"]["name"] == api["metadata"]["name"] == "orders-api"
+    system = {"system": project.answers["system"]} if "system" in project.answers else {}
+    assert component["spec"] == {
         "type": "service",
         "lifecycle": "experimental",
         "owner": "group:payments",
+        **system,
+        "providesApis": ["orders-api"],
     }
+    assert api["spec"] == {
+        "type": "openapi",
+        "lifecycle": "experimental",
+        "owner": "group:payments",
+        **system,
+        "definition": {"$text": "./openapi.json"},
+    }
+
+
+@each_variant(*variants_where())
+def test_openapi_document_is_valid_and_names_the_service(project: Project) -> None:
+    # Every variant has it, with or without a catalog: clients generate from it too.
+    document = json.loads((project.path / "openapi.json").read_text())
+    validate(document)
+    assert document["info"]["title"] == project.answers["project_name"]
+    paths = set(document["paths"])
+    if project.answers.get("database", "sqlite") == "none":
+        assert paths == set()
+        return
+    assert "/api/v1/items/{item_id}" in paths
+    assert ("/api/v1/items/{item_id}/process" in paths) == ("queue" in project.answers)
+    # Errors are documented as the problem+json the service answers with.
+    create = document["paths"]["/api/v1/items"]["post"]
+    assert set(create["responses"]["422"]["content"]) == {"application/problem+json"}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
 @each_variant("default")
@@ -334,7 +371,7 @@ def test_backstage_finds_the_pods(project: Project) -> None:
     if not project.answers.get("catalog", True):
         assert "backstage.io/kubernetes-id" not in labels["pairs"]
         return
-    entity = yaml.safe_load((project.path / "catalog-info.yaml").read_text())
+    entity = catalog_entities(project)["Component"]
     slug = entity["metadata"]["annotations"]["backstage.io/kubernetes-id"]
     assert slug == entity["metadata"]["name"]
     assert labels["pairs"]["backstage.io/kubernetes-id"] == slug

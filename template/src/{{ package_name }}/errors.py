@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -107,6 +108,42 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(request, exc.status_code, detail, headers=exc.headers)
     raise exc  # not registered for other types; RequestContextMiddleware answers bugs
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An error response: RFC 9457 problem details, the shape of every error the API returns."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    instance: str
+    detail: str | None = None
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="On 422 only: each invalid input and where it is"
+    )
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Show 422s in an OpenAPI document as the problem+json they are, not FastAPI's body."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    if schemas.pop("HTTPValidationError", None) is None:
+        return document  # no operation takes input
+    schemas.pop("ValidationError", None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}), Problem=problem)
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"]["content"] = content
+    return document
 
 
 def install_error_handlers(app: FastAPI) -> None:
