@@ -75,8 +75,9 @@ class DerivedContext(ContextHook):
 
 
 class Filters(Extension):
-    """``quoted``: a string literal for Python, JSON, TOML and YAML files alike."""
+    """String literals: ``quoted`` for JSON, TOML and YAML, ``python_string`` for Python."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["quoted"] = _derived.quoted
+        environment.filters["python_string"] = _derived.python_string

@@ -365,12 +365,23 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def quoted(value: str) -> str:
-    """``value`` as a double-quoted literal that Python, JSON, TOML and YAML all read back.
+    """``value`` as a double-quoted string that JSON, TOML and YAML all read back.
 
     Jinja's ``tojson`` also escapes ``'``, ``&``, ``<`` and ``>`` for HTML, which
-    would put ``\\u0027`` into a service's name in its source code.
+    would put ``\\u0027`` into a service's name in its catalog entry.
     """
     return json.dumps(value, ensure_ascii=False)
+
+
+def python_string(value: str) -> str:
+    """``value`` as the Python literal that ``ruff format`` leaves as it is.
+
+    Double quotes, unless the value holds more of them than single quotes.
+    """
+    body = quoted(value)[1:-1]  # backslashes, double quotes and control characters escaped
+    if value.count('"') > value.count("'"):
+        return "'" + body.replace('\\"', '"').replace("'", "\\'") + "'"
+    return '"' + body + '"'
 
 
 def first_error_line(errors: Mapping[str, str]) -> str:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
 import tomllib
 from typing import Any
 
 import pytest
 import yaml
+from ruff.__main__ import find_ruff_bin
 
 from extensions.derived import (
     answer_error_line,
     cors_origins_error,
     derive,
     first_error_line,
+    python_string,
     quoted,
 )
 
@@ -307,13 +310,34 @@ def test_owner_and_system_must_be_catalog_refs() -> None:
     assert "must name a system" in derive({"system": "group:commerce"})["errors"]["system"]
 
 
-@pytest.mark.parametrize(
-    "value", ["Orders API", 'The "Billing" team', "Invoices & credit notes (café)", "a\\b"]
-)
-def test_quoted_reads_back_the_same_in_python_json_toml_and_yaml(value: str) -> None:
+NAMES = [
+    "Orders API",
+    'The "Billing" team',
+    'Joe\'s "quick" API',
+    "Invoices & credit notes (café)",
+    "a\\b",
+    '\\"',
+]
+
+
+@pytest.mark.parametrize("value", NAMES)
+def test_quoted_reads_back_the_same_in_json_toml_and_yaml(value: str) -> None:
     literal = quoted(value)
-    assert ast.literal_eval(literal) == value
     assert json.loads(literal) == value
     assert tomllib.loads(f"key = {literal}")["key"] == value
     assert yaml.safe_load(f"key: {literal}")["key"] == value
     assert "\\u00" not in literal  # readable: no escapes for accents
+
+
+@pytest.mark.parametrize("value", NAMES)
+def test_python_string_is_what_ruff_format_writes(value: str) -> None:
+    source = f"NAME = {python_string(value)}\n"
+    assert ast.literal_eval(python_string(value)) == value
+    formatted = subprocess.run(
+        [find_ruff_bin(), "format", "--isolated", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert formatted == source

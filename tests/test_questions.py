@@ -70,6 +70,8 @@ def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_
         ({"max_replicas": 3}, "sqlite serves from one host"),
         ({"cors_origins": ["ftp://files.example.com"]}, "is not an origin"),
         ({"owner": " "}, "owner cannot be empty"),
+        ({"owner": "Payments Team"}, "'Payments Team' is not a catalog entity reference"),
+        ({"system": "group:commerce"}, "'group:commerce' must name a system entity"),
         ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
     ],
 )
