@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
+import sys
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ruff.__main__ import find_ruff_bin
 
 from extensions.derived import (
     answer_error_line,
@@ -334,7 +335,7 @@ def test_python_string_is_what_ruff_format_writes(value: str) -> None:
     source = f"NAME = {python_string(value)}\n"
     assert ast.literal_eval(python_string(value)) == value
     formatted = subprocess.run(
-        [find_ruff_bin(), "format", "--isolated", "-"],
+        [Path(sys.executable).with_name("ruff"), "format", "--isolated", "-"],
         input=source,
         capture_output=True,
         text=True,
