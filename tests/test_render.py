@@ -11,6 +11,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from scripts.answers_schema import BACKSTAGE_TEMPLATE
+
 from .conftest import CloudFormationLoader, Project, each_variant, variants_where
 
 # Jinja that escaped rendering; GitHub's ${{ }} expressions, Mako's ${} and
@@ -175,7 +177,10 @@ def test_catalog_entities(project: Project) -> None:
     entities = catalog_entities(project)
     assert set(entities) == {"Component", "API"}
     component, api = entities["Component"], entities["API"]
-    assert "backstage.io/kubernetes-id" not in component["metadata"]["annotations"]
+    annotations = component["metadata"]["annotations"]
+    assert "backstage.io/kubernetes-id" not in annotations
+    portal_template = yaml.safe_load(BACKSTAGE_TEMPLATE.read_text())["metadata"]["name"]
+    assert annotations["backstage.io/source-template"] == f"template:default/{portal_template}"
     assert component["metadata"]["name"] == api["metadata"]["name"] == "orders-api"
     system = {"system": project.answers["system"]} if "system" in project.answers else {}
     assert component["spec"] == {
