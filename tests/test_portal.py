@@ -135,6 +135,14 @@ def test_the_backstage_form_asks_every_question_and_pins_a_release() -> None:
     assert str(Version(release)) == release == pinned_release()
 
 
+def test_the_repository_root_points_backstage_at_the_template() -> None:
+    location = yaml.safe_load((ROOT / "catalog-info.yaml").read_text())
+    assert (location["apiVersion"], location["kind"]) == ("backstage.io/v1alpha1", "Location")
+    (target,) = location["spec"]["targets"]
+    assert (ROOT / target).resolve() == BACKSTAGE_TEMPLATE
+    assert backstage_template()["kind"] == "Template"
+
+
 def test_the_bootstrap_workflow_renders_a_form_submission(
     copier_template: Path, tmp_path: Path
 ) -> None:
