@@ -138,11 +138,15 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}), Problem=problem)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
+    fastapi_body = {"$ref": "#/components/schemas/HTTPValidationError"}
     content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for operations in document["paths"].values():
         for operation in operations.values():
-            if "422" in operation.get("responses", {}):
-                operation["responses"]["422"]["content"] = content
+            response = operation.get("responses", {}).get("422", {})
+            body = response.get("content", {}).get("application/json", {})
+            # Only FastAPI's own: a 422 that a route documents itself is left as it is.
+            if body.get("schema") == fastapi_body:
+                response["content"] = content
     return document
 
 
