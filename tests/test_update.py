@@ -111,7 +111,8 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(source, repo / name)
     git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", f"release {NEXT}")
+    # --allow-empty: right after a release is cut, the working tree is that release.
+    git(repo, "commit", "--quiet", "--allow-empty", "-m", f"release {NEXT}")
     git(repo, "tag", NEXT)
     return repo
 
