@@ -245,14 +245,14 @@ def slug_error(slug: str, max_length: int = SLUG_MAX_LENGTH) -> str | None:
         reasons.append(f"{bad} not allowed (only lowercase letters, digits and '-')")
     if not slug[0].isascii() or not slug[0].isalpha() or not slug[0].islower():
         reasons.append("it must start with a lowercase letter")
-    if slug[-1] == "-":
+    if not re.fullmatch("[a-z0-9]", slug[-1]):
         reasons.append("it must end with a letter or digit")
     if "--" in slug:
         reasons.append("'--' is not allowed")
     if len(slug) < SLUG_MIN_LENGTH:
         reasons.append(f"it must have at least {SLUG_MIN_LENGTH} characters")
     if len(slug) > max_length:
-        reasons.append(f"it has {len(slug)} characters, at most {max_length} are allowed")
+        reasons.append(f"it is too long: {len(slug)} characters, at most {max_length}")
     if not reasons:
         return None
     return f"{slug!r} is not a valid slug: " + "; ".join(reasons)
