@@ -380,7 +380,8 @@ def plan(
         pair = ("db_max_connections", "db_reserved_connections")
         return None, [Problem("db_reserved_connections", message, involves=pair)]
     picked = [key for key in keys if key in set(chosen)] or keys
-    return None, [Problem(picked[-1], message, involves=PLAN_DEPENDS_ON)]
+    involves = ("database", "db_pooler", "queue", "deploy_target", *keys)
+    return None, [Problem(picked[-1], message, involves=involves)]
 
 
 def problems(

@@ -305,9 +305,15 @@ def form_page(title: str, names: list[str], schema: dict[str, Any]) -> dict[str,
     if dependencies:
         page["dependencies"] = dependencies
         page["ui:order"] = [*names, "*"]
-    # The cross-question rules whose questions are all on this page; the others
-    # (the slug's length on Kubernetes) are checked by the bootstrap's first step.
-    on_page = [rule for rule in rules.RULES if set(rule.keys()) <= set(names)]
+    # The cross-question rules whose questions are all on this page and always
+    # shown (rjsf would show a hidden field that a rule's `then` names); the
+    # conditional fields follow theirs by showing up only where they apply, and
+    # the rest (the slug's length on Kubernetes) the bootstrap's first step checks.
+    on_page = [
+        rule
+        for rule in rules.RULES
+        if set(rule.keys()) <= set(names) and rule.key not in SHOWN_WHEN
+    ]
     if on_page:
         page["allOf"] = [_without_comment(rule_schema(rule)) for rule in on_page]
     return page
