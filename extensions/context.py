@@ -53,7 +53,8 @@ class AnswersRefused(BaseException):
 
     def __init__(self, lines: str) -> None:
         super().__init__(lines)
-        self.lines = lines
+        # Read by name: `copier update` loads two releases, each its own class.
+        self.answer_lines = lines
 
 
 def _print_answer_errors_as_one_line(previous: Any) -> Any:
@@ -64,8 +65,8 @@ def _print_answer_errors_as_one_line(previous: Any) -> Any:
     """
 
     def excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-        if isinstance(exc, AnswersRefused):
-            print(exc.lines, file=sys.stderr)
+        if isinstance(lines := getattr(exc, "answer_lines", None), str):
+            print(lines, file=sys.stderr)
             return
         line = _derived.answer_error_line(exc)
         if line is None:
@@ -73,10 +74,12 @@ def _print_answer_errors_as_one_line(previous: Any) -> Any:
         else:
             print(f"error: {line}", file=sys.stderr)
 
+    excepthook.prints_answer_errors = True  # type: ignore[attr-defined]
     return excepthook
 
 
-if sys.excepthook is sys.__excepthook__:
+# On top of any hook an older release installed (an update loads both).
+if not getattr(sys.excepthook, "prints_answer_errors", False):
     sys.excepthook = _print_answer_errors_as_one_line(sys.excepthook)
 
 # Answer sets already checked in this process (Copier renders hundreds of strings).
@@ -95,7 +98,9 @@ def check_before_copier_reads(context: dict[str, Any]) -> None:
     conf = context.get("_copier_conf") or {}
     data = dict(conf.get("data") or {})
     destination = Path(str(conf.get("dst_path", ".")))
-    recorded = _answers.recorded_answers(destination, str(conf.get("answers_file", "")))
+    # While Copier asks, _copier_conf.answers_file may be empty: copier.yml names it.
+    answers_file = str(conf.get("answers_file") or _answers.ANSWERS_FILE)
+    recorded = _answers.recorded_answers(destination, answers_file)
     if "_commit" in data:
         data, recorded = {}, data
     interactive = not conf.get("defaults", False)

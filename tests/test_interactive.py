@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 # What a terminal interprets rather than shows: CSI and OSC sequences, mode switches.
-ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[A-Za-z~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>()][A-Z0-9]?|\r")
+ESCAPES = re.compile(
+    rb"\x1b\[[0-9;?<>=]*[A-Za-z~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[=>()][A-Z0-9]?|\r"
+)
 
 
 class Terminal:
