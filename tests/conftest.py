@@ -112,6 +112,9 @@ RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
     },
     "lambda-none": {"database": "none", "deploy_target": "lambda", "tracing": False},
     "kubernetes-celery": {
+        # The longest slug Kubernetes names allow: every generated name still fits.
+        "project_slug": "orders-api-" + "x" * 34,
+        "package_name": "orders_api",
         "database": "postgresql",
         "deploy_target": "kubernetes",
         "queue": "celery",
