@@ -10,21 +10,12 @@ later answers do not exist yet, so every rule runs only once its inputs exist.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from . import capacity, naming
-
-CAPACITY_KEYS = (
-    "db_max_connections",
-    "db_reserved_connections",
-    "max_replicas",
-    "web_processes",
-    "worker_processes",
-    "worker_concurrency",
-)
+from . import capacity, naming, rules
+from .rules import CAPACITY_KEYS  # noqa: F401 - imported from here by tests and scripts
 
 DRIVERS = {"postgresql": "asyncpg", "mysql": "asyncmy", "sqlite": "aiosqlite"}
 DRIVER_REQUIREMENTS = {
@@ -148,80 +139,13 @@ LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_SECONDS = 29
 
 
-# What a catalog-info.yaml reference may point at: spec.owner and spec.system.
-OWNER_KINDS = ("group", "user")
-SYSTEM_KINDS = ("system",)
-
-ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
-
-
-def _int(answers: Mapping[str, Any], key: str) -> int | None:
-    """An integer answer, or None while it is missing or not a number yet."""
-    value = answers.get(key)
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def cors_origins_error(origins: Any) -> str | None:
-    """Why ``origins`` is not a list of browser origins (or ``["*"]``)."""
-    if not isinstance(origins, list):
-        return "cors_origins must be a YAML list, e.g. [https://app.example.com]"
-    for origin in origins:
-        if origin == "*":
-            continue
-        if not isinstance(origin, str) or not ORIGIN_PATTERN.match(origin):
-            return (
-                f"{origin!r} is not an origin: use scheme://host[:port] with no path, "
-                "e.g. https://app.example.com"
-            )
-    return None
-
-
-def combination_errors(answers: Mapping[str, Any]) -> dict[str, str]:
-    """Rules that span questions, keyed by the later question of each pair."""
-    errors: dict[str, str] = {}
-    database = answers.get("database")
-    target = answers.get("deploy_target")
-    queue = answers.get("queue")
-
-    if database == "sqlite" and target not in (None, "gunicorn"):
-        errors["deploy_target"] = (
-            f"sqlite cannot run on {target}: a SQLite file lives on one host; "
-            "pick postgresql or mysql, or deploy_target=gunicorn"
-        )
-    replicas = _int(answers, "max_replicas")
-    if database == "sqlite" and replicas is not None and replicas > 1:
-        errors["max_replicas"] = (
-            f"sqlite serves from one host, so max_replicas must be 1 (got {replicas}); "
-            "pick postgresql or mysql to run on more hosts"
-        )
-    if queue not in (None, "none") and target == "lambda":
-        errors.setdefault(
-            "deploy_target",
-            f"queue={queue} needs a long-running worker process, which Lambda has no place "
-            "for; pick deploy_target=kubernetes or gunicorn, or queue=none",
-        )
-    processes = _int(answers, "web_processes")
-    if target in ("kubernetes", "lambda") and processes is not None and processes != 1:
-        errors["web_processes"] = (
-            f"{target} runs one process per replica (got web_processes={processes}); "
-            "scale with max_replicas instead"
-        )
-    pooler = answers.get("db_pooler", "none")
-    if pooler != "none" and database is not None and database != "postgresql":
-        errors["db_pooler"] = f"db_pooler={pooler} applies to postgresql only; use none"
-    if queue not in (None, "none") and database == "none":
-        errors["queue"] = (
-            f"queue={queue} needs a database: its worker records each job's effect there "
-            "(the example task); pick a database, or queue=none"
-        )
-    if queue == "arq" and answers.get("broker") == "rabbitmq":
-        errors["broker"] = "arq runs on redis only; use broker=redis or queue=celery or dramatiq"
-    return errors
+# Kept here for the code and tests that import them from derived.
+OWNER_KINDS = rules.OWNER_KINDS
+SYSTEM_KINDS = rules.SYSTEM_KINDS
+ORIGIN_PATTERN = rules.ORIGIN_PATTERN
+cors_origins_error = rules.cors_origins_error
+capacity_inputs = rules.capacity_inputs
+per_process_cap = rules.per_process_cap
 
 
 def queue_broker(answers: Mapping[str, Any]) -> str:
@@ -232,42 +156,6 @@ def queue_broker(answers: Mapping[str, Any]) -> str:
     if queue == "arq":
         return "redis"
     return str(answers.get("broker") or "redis")
-
-
-def per_process_cap(database: str, target: str) -> int:
-    """Most connections one server process can use."""
-    if target == "lambda":
-        return capacity.LAMBDA_CONNECTIONS_PER_PROCESS
-    if database == "sqlite":
-        return capacity.SQLITE_CONNECTIONS_PER_PROCESS
-    return capacity.MAX_CONNECTIONS_PER_PROCESS
-
-
-def capacity_inputs(answers: Mapping[str, Any]) -> capacity.CapacityInputs | None:
-    """The planner's inputs, or None while any of them is still unanswered."""
-    database, target, queue = (answers.get(k) for k in ("database", "deploy_target", "queue"))
-    if database is None or queue is None or target not in capacity.SURGE_FRACTION:
-        return None
-    needed = ["max_replicas", "web_processes"]
-    if queue != "none":
-        needed += ["worker_processes", "worker_concurrency"]
-    if database in ("postgresql", "mysql"):
-        needed += ["db_max_connections", "db_reserved_connections"]
-    values = {key: _int(answers, key) for key in needed}
-    if None in values.values():
-        return None
-    numbers = cast(dict[str, int], values)
-    return capacity.CapacityInputs(
-        deploy_target=target,
-        max_replicas=numbers["max_replicas"],
-        web_processes=numbers["web_processes"],
-        max_connections=numbers.get("db_max_connections"),
-        reserved_connections=numbers.get("db_reserved_connections", 0),
-        worker_processes=numbers.get("worker_processes", 0),
-        worker_concurrency=numbers.get("worker_concurrency", 0),
-        per_process_cap=per_process_cap(str(database), target),
-        pooler=str(answers.get("db_pooler") or "none") if database == "postgresql" else "none",
-    )
 
 
 def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,37 +172,15 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         pooler if pooler != "none" else str(database), (0, "")
     )
 
-    errors: dict[str, str] = {}
-    if "project_name" in answers and not name.strip():
-        errors["project_name"] = "project_name cannot be empty"
-    if "project_slug" in answers and (error := naming.slug_error(slug)):
-        errors["project_slug"] = error
-    if "package_name" in answers and (
-        error := naming.package_name_error(str(answers["package_name"]))
-    ):
-        errors["package_name"] = error
-    if "owner" in answers:
-        owner = str(answers["owner"])
-        if not owner.strip():
-            errors["owner"] = "owner cannot be empty"
-        elif error := naming.entity_ref_error(owner, OWNER_KINDS):
-            errors["owner"] = error
-    if answers.get("system") and (
-        error := naming.entity_ref_error(str(answers["system"]), SYSTEM_KINDS)
-    ):
-        errors["system"] = error
-    if "cors_origins" in answers and (error := cors_origins_error(answers["cors_origins"])):
-        errors["cors_origins"] = error
-    errors.update(combination_errors(answers))
-
-    plan = None
-    if (inputs := capacity_inputs(answers)) is not None:
-        try:
-            plan = capacity.plan_capacity(inputs)
-        except capacity.CapacityError as error:
-            for key in CAPACITY_KEYS:
-                if key in answers:
-                    errors.setdefault(key, str(error))
+    plan, problems = rules.problems(answers)
+    # What each question's validator says: its own problems and those of the
+    # rules it feeds, so an interactive prompt refuses the answer that breaks one.
+    errors = {
+        key: "; ".join(problem.message for problem in rules.involving(problems, key))
+        for key in dict.fromkeys(
+            key for problem in problems for key in (problem.key, *problem.involves)
+        )
+    }
 
     return {
         "suggested_slug": naming.slugify(name),
@@ -361,6 +227,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "python_tag": "py" + python_version.replace(".", ""),
         "plan": plan,
         "errors": errors,
+        "problems": problems,
     }
 
 

@@ -6,6 +6,7 @@ one worker renders it, syncs its environment once, and runs all of them.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -111,6 +112,9 @@ RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
     },
     "lambda-none": {"database": "none", "deploy_target": "lambda", "tracing": False},
     "kubernetes-celery": {
+        # The longest slug Kubernetes names allow: every generated name still fits.
+        "project_slug": "orders-api-" + "x" * 34,
+        "package_name": "orders_api",
         "database": "postgresql",
         "deploy_target": "kubernetes",
         "queue": "celery",
@@ -159,13 +163,14 @@ def render(template: Path, destination: Path, vcs_ref: str = "HEAD", **answers: 
 
 
 def copy_from_data_file(
-    template: Path, destination: Path, data_file: Path
+    template: Path, destination: Path, data_file: Path, *options: str
 ) -> subprocess.CompletedProcess[str]:
     """`copier copy` as a portal runs it: the CLI, no TTY, every answer from a data file."""
     return subprocess.run(
         [
             sys.executable,
             *("-m", "copier", "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD"),
+            *options,
             *("--data-file", str(data_file), str(template), str(destination)),
         ],
         stdin=subprocess.DEVNULL,
@@ -174,6 +179,34 @@ def copy_from_data_file(
         timeout=180,
         check=False,
     )
+
+
+# Node tools of the portal tests (tests/js, installed by `npm ci` in .ci/run).
+JS = ROOT / "tests" / "js"
+
+
+def node_tool(mode: str, payload: Any) -> Any:
+    """Run tests/js/validate.mjs in ``mode`` on ``payload``; its JSON answer."""
+    if not (JS / "node_modules").is_dir():
+        pytest.fail(
+            "tests/js/node_modules is missing: run `npm ci --prefix tests/js` (.ci/run does)"
+        )
+    result = subprocess.run(
+        ["node", str(JS / "validate.mjs"), mode],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"validate.mjs {mode} failed:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def ajv_validate(schema: dict[str, Any], instances: list[Any]) -> list[dict[str, Any]]:
+    """Ajv 8's verdicts (draft 2020-12, strict mode) on ``instances``."""
+    return list(node_tool("answers", {"schema": schema, "instances": instances}))
 
 
 def python_for(version: str) -> str:

@@ -110,6 +110,16 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
 
 
 @each_variant(*KUBERNETES)
+def test_every_name_and_label_fits_a_dns_label(project: Project) -> None:
+    """Names, namespaces and label values fit 63 characters, ConfigMap hashes included."""
+    for overlay in OVERLAYS:
+        for item in kustomize(project, overlay):
+            metadata = item["metadata"]
+            values = [metadata["name"], metadata["namespace"], *metadata["labels"].values()]
+            assert all(len(value) <= 63 for value in values), (item["kind"], values)
+
+
+@each_variant(*KUBERNETES)
 def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
     for overlay in OVERLAYS:
         (tmp_path / f"{overlay}.yaml").write_text(yaml.safe_dump_all(kustomize(project, overlay)))

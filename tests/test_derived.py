@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from extensions import answers
 from extensions.derived import (
     answer_error_line,
     cors_origins_error,
@@ -22,6 +23,7 @@ from extensions.derived import (
     quoted,
 )
 
+REQUIRED_ANSWERS = {"project_name": "Orders API", "owner": "group:payments"}
 DEFAULTS: dict[str, Any] = {
     "project_name": "Orders API",
     "project_slug": "orders-api",
@@ -342,3 +344,87 @@ def test_python_string_is_what_ruff_format_writes(value: str) -> None:
         check=True,
     ).stdout
     assert formatted == source
+
+
+# ---------------------------------------------------------------------------
+# extensions/answers.py: answers as Copier reads them, checked all at once
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("max_replicas", "3", 3),
+        ("max_replicas", 3, 3),
+        ("metrics", "false", False),
+        ("metrics", "yes", True),
+        ("metrics", 0, False),
+        ("cors_origins", "[https://a.example]", ["https://a.example"]),
+        ("python_version", 3.12, "3.12"),  # YAML's unquoted 3.12
+    ],
+)
+def test_answers_are_read_as_copier_reads_them(key: str, value: Any, expected: Any) -> None:
+    assert answers.typed(key, value) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error"),
+    [
+        ("max_replicas", "many", "expected an integer, got 'many'"),
+        ("max_replicas", 2.5, "expected an integer, got the number 2.5"),
+        ("max_replicas", True, "expected an integer, got the boolean true"),
+        ("metrics", "maybe", "expected true or false, got 'maybe'"),
+        ("owner", None, "expected a string, got nothing (null)"),
+        ("owner", ["a"], "expected a string, got a list"),
+        ("database", "oracle", "'oracle' is not one of the choices: sqlite, postgresql"),
+    ],
+)
+def test_malformed_answers_name_the_expected_type(key: str, value: Any, error: str) -> None:
+    assert error in str(answers.typed(key, value)[1])
+
+
+def test_every_problem_is_reported_at_once_in_questionnaire_order() -> None:
+    found = answers.check(
+        {**REQUIRED_ANSWERS, "owner": "Payments Team", "max_replicas": "many", "tracing": "maybe"}
+        | {"database": "none", "queue": "arq"}
+    )
+    assert [problem.key for problem in found] == ["owner", "queue", "max_replicas", "tracing"]
+
+
+def test_a_recorded_answer_an_older_release_accepted_says_what_changed() -> None:
+    recorded = {"_commit": "0.1.0", "project_name": "Orders API", "owner": "Payments Team"}
+    (problem,) = answers.check({}, recorded)
+    assert problem.key == "owner"
+    assert problem.message.startswith(
+        "'Payments Team' in .copier-answers.yml was accepted by 0.1.0, but 0.2.0 changed the rule"
+    )
+    assert problem.message.endswith(
+        "answer anew: copier update --trust -d owner=group:payments-team"
+    )
+    # Passing the new answer fixes it.
+    assert answers.check({"owner": "group:payments-team"}, recorded) == []
+
+
+def test_a_recorded_answer_broken_by_hand_says_where_it_is() -> None:
+    recorded = {"_commit": "0.3.0", "project_name": "Orders API", "owner": "group:payments"}
+    (problem,) = answers.check({}, recorded | {"max_replicas": "many", "metricz": True})[:1]
+    assert (
+        problem.line() == "max_replicas: expected an integer, got 'many' (in .copier-answers.yml)"
+    )
+
+
+def test_interactive_runs_check_only_keys_and_types() -> None:
+    """A terminal asks for what is missing and refuses a broken rule at its own prompt."""
+    assert answers.check({"deploy_target": "kubernetes"}, interactive=True) == []
+    assert [p.key for p in answers.check({"metrics": "maybe"}, interactive=True)] == ["metrics"]
+
+
+def test_resolve_renders_the_defaults_copier_would() -> None:
+    resolved = answers.resolve(
+        {**REQUIRED_ANSWERS, "project_name": "X", "deploy_target": "kubernetes", "queue": "arq"}
+        | {"database": "postgresql"}
+    )
+    assert resolved["project_slug"] == "svc-x"
+    assert resolved["package_name"] == "svc_x"
+    assert resolved["description"] == "X service"
+    assert (resolved["max_replicas"], resolved["web_processes"]) == (10, 1)
+    assert resolved["worker_concurrency"] == 10
+    assert resolved["cors_origins"] == []

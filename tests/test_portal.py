@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
 from packaging.version import Version
 
+from extensions import answers, naming, rules
 from scripts.answers_schema import (
     BACKSTAGE_TEMPLATE,
     SCHEMA,
@@ -23,7 +23,7 @@ from scripts.answers_schema import (
     questions,
 )
 
-from .conftest import ROOT, copy_from_data_file
+from .conftest import ROOT, ajv_validate, copy_from_data_file, node_tool
 from .test_render import STRAY_JINJA
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
@@ -39,16 +39,42 @@ def test_the_committed_schema_is_generated_from_copier_yml() -> None:
     )
 
 
-def test_the_schema_is_valid_and_has_every_question() -> None:
-    Draft202012Validator.check_schema(schema())
+def test_the_schema_compiles_in_ajv_strict_mode_and_has_every_question() -> None:
+    """Ajv 8 in strict mode: no unknown keywords (Copier's notes are $comments), types stated."""
+    ajv_validate(schema(), [])  # compiling is the check: strict mode throws
     properties = schema()["properties"]
     assert list(properties) == list(questions())
-    assert properties["database"]["enum"] == ["sqlite", "postgresql", "mysql", "none"]
-    assert properties["broker"]["enum"] == ["redis", "rabbitmq"]
+    assert [c["const"] for c in properties["database"]["oneOf"]] == [
+        "sqlite",
+        "postgresql",
+        "mysql",
+        "none",
+    ]
     assert properties["db_max_connections"]["type"] == "integer"
     assert properties["db_max_connections"]["default"] == 100
-    assert properties["db_pooler"]["x-copier-when"] == "{{ database == 'postgresql' }}"
+    assert properties["db_pooler"]["$comment"] == "asked when {{ database == 'postgresql' }}"
     assert schema()["required"] == ["project_name", "owner"]
+    assert "x-copier" not in SCHEMA.read_text()
+
+
+def test_every_rule_of_the_extensions_is_in_the_schema() -> None:
+    """One source: each bound and cross-question rule of extensions/rules.py, as keywords."""
+    properties = schema()["properties"]
+    for key, bound in rules.BOUNDS.items():
+        assert (properties[key]["minimum"], properties[key]["maximum"]) == (
+            bound.minimum,
+            bound.maximum,
+        )
+    stated = [(entry["if"], entry["then"]) for entry in schema()["allOf"]]
+    assert len(stated) == len(rules.RULES)
+    for rule, (condition, then) in zip(rules.RULES, stated, strict=True):
+        assert {k: v["enum"] for k, v in condition["properties"].items()} == {
+            k: list(v) for k, v in rule.when.items()
+        }
+        assert {k: v for k, v in then["properties"][rule.key].items() if k != "type"} == dict(
+            rule.require
+        )
+    assert set(properties["package_name"]["not"]["enum"]) == naming.RESERVED_PACKAGE_NAMES
 
 
 @pytest.mark.parametrize(
@@ -68,9 +94,10 @@ def test_the_schema_is_valid_and_has_every_question() -> None:
     ids=lambda answers: next(iter(answers)),
 )
 def test_the_schema_refuses_what_copier_would(answers: dict[str, Any]) -> None:
-    validator = Draft202012Validator(schema())
-    assert validator.is_valid({"project_name": "Orders API", "owner": "group:payments"})
-    assert not validator.is_valid({"project_name": "Orders API", "owner": "group:x", **answers})
+    base = {"project_name": "Orders API", "owner": "group:payments"}
+    valid, invalid = ajv_validate(schema(), [base, {**base, **answers}])
+    assert valid["valid"]
+    assert not invalid["valid"]
 
 
 def test_there_is_an_example_per_service_shape() -> None:
@@ -81,9 +108,12 @@ def test_there_is_an_example_per_service_shape() -> None:
     assert len(shapes) == len(EXAMPLES) >= 5
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
-def test_example_validates_against_the_schema(example: Path) -> None:
-    Draft202012Validator(schema()).validate(yaml.safe_load(example.read_text()))
+def test_examples_validate_against_the_schema_and_the_checker() -> None:
+    data = [yaml.safe_load(example.read_text()) for example in EXAMPLES]
+    for example, verdict in zip(EXAMPLES, ajv_validate(schema(), data), strict=True):
+        assert verdict["valid"], (example.name, verdict["errors"])
+    for example, answers_file in zip(EXAMPLES, data, strict=True):
+        assert answers.check(answers_file) == [], example.name
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
@@ -121,18 +151,77 @@ def test_the_committed_backstage_template_is_generated_from_copier_yml() -> None
     )
 
 
+def fields_of(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A page's fields, those it shows only for some answers included."""
+    fields = dict(page["properties"])
+    for dependency in page.get("dependencies", {}).values():
+        for branch in dependency["oneOf"]:
+            fields |= {k: v for k, v in branch["properties"].items() if "const" not in v}
+    return fields
+
+
 def test_the_backstage_form_asks_every_question_and_pins_a_release() -> None:
     template = backstage_template()
     assert template["apiVersion"] == "scaffolder.backstage.io/v1beta3"
     assert template["kind"] == "Template"
-    asked = [name for page in template["spec"]["parameters"] for name in page["properties"]]
+    asked = [name for page in template["spec"]["parameters"] for name in fields_of(page)]
     assert sorted(set(asked) - {"repoUrl"}) == sorted(questions())
     assert len(asked) == len(set(asked))
-    (step,) = template["spec"]["steps"]
-    assert step["action"] == "github:actions:dispatch"
-    assert step["input"]["workflowId"] == BOOTSTRAP.name
-    release = step["input"]["branchOrTagName"]
+    dispatch, register = template["spec"]["steps"]
+    assert dispatch["action"] == "github:actions:dispatch"
+    assert dispatch["input"]["workflowId"] == BOOTSTRAP.name
+    release = dispatch["input"]["branchOrTagName"]
     assert str(Version(release)) == release == pinned_release()
+    # The run's URL comes back (the module's input, and its output's name) and is linked.
+    assert dispatch["input"]["returnWorkflowRunDetails"] is True
+    links = {link["title"]: link for link in template["spec"]["output"]["links"]}
+    assert links["Bootstrap workflow run"]["url"] == (
+        "${{ steps.render.output.workflowRunHtmlUrl }}"
+    )
+    # The new service's catalog-info.yaml, read once the workflow has pushed it.
+    assert register["action"] == "catalog:register"
+    assert register["input"]["catalogInfoUrl"].endswith("/blob/main/catalog-info.yaml")
+    assert register["input"]["optional"] is True
+    assert links["Open in catalog"]["entityRef"] == "${{ steps.register.output.entityRef }}"
+
+
+def test_the_backstage_form_is_what_an_admin_would_ship() -> None:
+    template = backstage_template()
+    pages = template["spec"]["parameters"]
+    text = BACKSTAGE_TEMPLATE.read_text()
+    assert "enumNames" not in text  # deprecated: labels are oneOf const/title
+    fields = {name: field for page in pages for name, field in fields_of(page).items()}
+    for name, field in fields.items():
+        assert field["title"] != name, name  # human titles, not keys
+        assert field.get("description"), name
+    # Only what the bootstrap can create: a GitHub repository, so GitHub Actions or no CI.
+    assert [choice["const"] for choice in fields["ci"]["oneOf"]] == ["github", "none"]
+    # Conditional questions are shown only when they apply.
+    runtime = next(page for page in pages if "database" in page["properties"])
+    for hidden in ("db_pooler", "broker", "worker_processes", "web_processes"):
+        assert hidden not in runtime["properties"]
+    brokers = {
+        branch["properties"]["queue"]["const"]: "broker" in branch["properties"]
+        for branch in runtime["dependencies"]["queue"]["oneOf"]
+    }
+    assert brokers == {"none": False, "arq": False, "celery": True, "dramatiq": True}
+
+
+def test_the_backstage_template_passes_backstages_own_validator() -> None:
+    """@backstage/plugin-scaffolder-common's Template validator, as the catalog runs it."""
+    result = node_tool("backstage", {"template": backstage_template()})
+    assert result["valid"] is True, result["error"]
+    assert all(page["valid"] for page in result["pages"]), result["pages"]
+    # The validator is real: it refuses a Template without steps.
+    broken = backstage_template()
+    del broken["spec"]["steps"]
+    assert node_tool("backstage", {"template": broken})["valid"] is not True
+
+
+def test_the_readme_states_the_tokens_scopes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "`workflow`" in readme
+    assert "BOOTSTRAP_TOKEN" in readme
 
 
 def test_the_repository_root_points_backstage_at_the_template() -> None:
@@ -195,3 +284,63 @@ def test_the_bootstrap_workflow_renders_a_form_submission(
     assert answers["queue"] == "celery"
     assert answers["deploy_target"] == "kubernetes"
     assert "repoUrl" not in answers
+
+
+def bootstrap_step(name: str) -> dict[str, Any]:
+    (step,) = [
+        step
+        for step in yaml.safe_load(BOOTSTRAP.read_text())["jobs"]["render"]["steps"]
+        if step.get("name") == name
+    ]
+    return dict(step)
+
+
+CHECK_STEP = "Check the answers, capacity plan included"
+
+
+def test_the_bootstrap_workflow_checks_the_answers_first() -> None:
+    steps = yaml.safe_load(BOOTSTRAP.read_text())["jobs"]["render"]["steps"]
+    names = [step.get("name") for step in steps]
+    assert names.index(CHECK_STEP) < names.index("Render the release with Copier")
+
+
+@pytest.mark.parametrize(
+    ("form", "lines"),
+    [
+        ({"project_name": "Orders API", "owner": "group:payments"}, []),
+        (
+            {
+                "project_name": "Orders API",
+                "owner": "group:payments",
+                "database": "postgresql",
+                "deploy_target": "kubernetes",
+                "db_max_connections": 20,
+                "worker_concurrency": "many",
+            },
+            [
+                "error: db_max_connections: the connection plan does not fit: 13 web processes",
+                "error: worker_concurrency: expected an integer, got 'many'",
+            ],
+        ),
+    ],
+)
+def test_the_check_step_fails_a_bad_plan_in_one_line_each(
+    tmp_path: Path, form: dict[str, Any], lines: list[str]
+) -> None:
+    """The workflow's check step, run as GitHub would, on what the form submits."""
+    form = {**form, "repoUrl": "github.com?owner=your-org&repo=orders-api"}
+    # uv runs the module with this environment's Python, which has Copier's dependencies.
+    shim = f'uv() {{ while [ "$1" != python ]; do shift; done; shift; "{sys.executable}" "$@"; }}\n'
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", shim + bootstrap_step(CHECK_STEP)["run"]],
+        cwd=ROOT,
+        env={**os.environ, "ANSWERS": json.dumps(form)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == (1 if lines else 0), result.stderr
+    printed = result.stderr.splitlines()
+    assert len(printed) == len(lines)
+    assert all(line.startswith(expected) for line, expected in zip(printed, lines, strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -9,18 +10,22 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import REQUIRED, copy_from_data_file, render
+from extensions import answers
+from scripts.answers_schema import SCHEMA
+
+from .answer_cases import ACCEPTED, REFUSED, Refused
+from .conftest import REQUIRED, ajv_validate, copy_from_data_file, render
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 
 def copier_cli(
-    template: Path, destination: Path, answers: dict[str, Any]
+    template: Path, destination: Path, data: dict[str, Any], *options: str
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy` as a portal runs it, with ``answers`` as its data file."""
+    """`copier copy` as a portal runs it, with ``data`` as its data file."""
     data_file = destination.parent / f"{destination.name}-answers.yml"
-    data_file.write_text(yaml.safe_dump(answers))
-    return copy_from_data_file(template, destination, data_file)
+    data_file.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return copy_from_data_file(template, destination, data_file, *options)
 
 
 def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_path: Path) -> None:
@@ -35,65 +40,60 @@ def test_defaults_render_the_sqlite_gunicorn_service(copier_template: Path, tmp_
     assert (tmp_path / "svc/src/orders_api/main.py").is_file()
 
 
-@pytest.mark.parametrize(
-    ("answers", "message"),
-    [
-        ({"project_slug": "Orders_API"}, "Validation error for question 'project_slug'"),
-        ({"package_name": "json"}, "would shadow the standard library module"),
-        ({"package_name": "class"}, "is a Python keyword"),
-        ({"package_name": "fastapi"}, "would shadow a module the generated service depends on"),
-        ({"project_name": "!!!"}, "'' is not a valid slug"),
-        ({"queue": "celery", "database": "none"}, "queue=celery needs a database"),
-        ({"queue": "arq", "broker": "rabbitmq"}, "arq runs on redis only"),
-        ({"deploy_target": "kubernetes"}, "sqlite cannot run on kubernetes"),
-        ({"deploy_target": "lambda"}, "sqlite cannot run on lambda"),
-        (
-            {"database": "postgresql", "deploy_target": "kubernetes", "web_processes": 2},
-            "kubernetes runs one process per replica",
-        ),
-        (
-            {"database": "mysql", "deploy_target": "lambda", "max_replicas": 120},
-            "the connection plan does not fit: 120 web processes",
-        ),
-        (
-            {"database": "mysql", "db_pooler": "pgbouncer"},
-            "db_pooler=pgbouncer applies to postgresql only",
-        ),
-        (
-            {"database": "postgresql", "max_replicas": 50, "web_processes": 4},
-            "the connection plan does not fit: 400 web processes",
-        ),
-        (
-            {"database": "mysql", "db_max_connections": 10, "db_reserved_connections": 10},
-            "db_reserved_connections (10) must be below db_max_connections (10)",
-        ),
-        ({"max_replicas": 3}, "sqlite serves from one host"),
-        ({"cors_origins": ["ftp://files.example.com"]}, "is not an origin"),
-        ({"owner": " "}, "owner cannot be empty"),
-        ({"owner": "Payments Team"}, "'Payments Team' is not a catalog entity reference"),
-        ({"system": "group:commerce"}, "'group:commerce' must name a system entity"),
-        ({"python_version": "3.9"}, "Invalid choice for 'python_version'"),
-    ],
-)
-def test_bad_answer_fails_with_one_line_before_writing(
-    copier_template: Path, tmp_path: Path, answers: dict[str, Any], message: str
+@pytest.fixture(scope="session")
+def schema_verdicts() -> dict[str, bool]:
+    """Ajv's verdict (strict mode, draft 2020-12) on every case, in one Node process."""
+    cases = [case.data() for case in REFUSED] + [{**REQUIRED, **answers} for answers in ACCEPTED]
+    results = ajv_validate(json.loads(SCHEMA.read_text()), cases)
+    return {
+        json.dumps(case, sort_keys=True): result["valid"]
+        for case, result in zip(cases, results, strict=True)
+    }
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=lambda case: case.id)
+def test_copier_the_checker_and_the_schema_refuse_together(
+    copier_template: Path, tmp_path: Path, case: Refused, schema_verdicts: dict[str, bool]
 ) -> None:
+    """One verdict everywhere, every broken rule at once, one line each, nothing written."""
     destination = tmp_path / "svc"
     destination.mkdir()  # an existing, empty directory must stay empty
-    result = copier_cli(copier_template, destination, {**REQUIRED, **answers})
+    result = copier_cli(copier_template, destination, case.data())
     assert result.returncode != 0
-    assert message in result.stderr
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(error_lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == len(case.errors), result.stderr
+    for line, (key, fragment) in zip(lines, case.errors.items(), strict=True):
+        assert line.startswith(f"error: {key}: "), result.stderr
+        assert fragment in line, result.stderr
     assert list(destination.iterdir()) == []
+    # The published checker prints the same lines.
+    assert answers.lines(answers.check(case.data())).splitlines() == lines
+    # The portal's schema refuses it too, except the capacity plan, which it cannot state.
+    assert schema_verdicts[json.dumps(case.data(), sort_keys=True)] is case.plan
+
+
+@pytest.mark.parametrize("accepted", ACCEPTED, ids=lambda answers: json.dumps(answers)[:60])
+def test_copier_the_checker_and_the_schema_accept_together(
+    copier_template: Path,
+    tmp_path: Path,
+    accepted: dict[str, Any],
+    schema_verdicts: dict[str, bool],
+) -> None:
+    data = {**REQUIRED, **accepted}
+    result = copier_cli(copier_template, tmp_path / "svc", data, "--pretend")
+    assert result.returncode == 0, result.stderr
+    assert answers.check(data) == []
+    assert schema_verdicts[json.dumps(data, sort_keys=True)] is True
 
 
 def test_missing_required_answer_is_one_line(copier_template: Path, tmp_path: Path) -> None:
     destination = tmp_path / "svc"
     result = copier_cli(copier_template, destination, {"project_name": "Orders API"})
     assert result.returncode != 0
-    assert result.stderr.strip().endswith('error: Question "owner" is required')
+    assert result.stderr.strip() == (
+        "error: owner: required: this question has no default; answer it (e.g. group:payments)"
+    )
     assert not destination.exists()
 
 

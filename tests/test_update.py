@@ -383,6 +383,74 @@ def test_check_update_tells_an_old_project_from_a_current_one(
 
 
 # ---------------------------------------------------------------------------
+# Answers a service recorded: refused in one line each, with what changed
+# ---------------------------------------------------------------------------
+def update_cli(project: Path, *data: str) -> subprocess.CompletedProcess[str]:
+    """`copier update` as a team runs it, non-interactively, to the working tree's release."""
+    return subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--quiet"]
+        + ["--vcs-ref", NEXT]
+        + [arg for pair in data for arg in ("-d", pair)],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_an_answer_an_older_release_accepted_says_what_changed(
+    releases: Path, tmp_path: Path
+) -> None:
+    """0.1.0 took any owner; 0.2.0 wants a catalog reference. Not 'Question "owner" is required'."""
+    project = tmp_path / "service"
+    render(releases, project, "0.1.0", project_name="Orders API", owner="Payments Team")
+    git(project, "init", "--quiet")
+    commit_all(project, "generated from 0.1.0")
+
+    refused = update_cli(project)
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "error: owner: 'Payments Team' in .copier-answers.yml was accepted by 0.1.0, but 0.2.0 "
+        "changed the rule: 'Payments Team' is not a catalog entity reference "
+        "([kind:][namespace/]name): the name 'Payments Team' must be letters, digits, '-', '_' "
+        "or '.', starting and ending with a letter or digit; e.g. group:payments; "
+        "answer anew: copier update --trust -d owner=group:payments-team"
+    )
+    assert "required" not in refused.stderr
+    assert git(project, "status", "--porcelain") == ""  # nothing changed
+
+    fixed = update_cli(project, "owner=group:payments-team")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "owner: group:payments-team" in (project / ".copier-answers.yml").read_text()
+
+
+def test_a_malformed_answers_file_is_refused_in_one_line_per_answer(
+    releases: Path, tmp_path: Path
+) -> None:
+    """From this release on, a hand-edited answers file gets the key and the expected type."""
+    project = generate(releases, tmp_path / "service", NEXT)
+    answers_file = project / ".copier-answers.yml"
+    recorded = yaml.safe_load(answers_file.read_text())
+    recorded |= {"max_replicas": "many", "metrics": "maybe", "metricz": False}
+    answers_file.write_text(yaml.safe_dump(recorded))
+    commit_all(project, "edited by hand")
+
+    result = update_cli(project)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: max_replicas: expected an integer, got 'many' (in .copier-answers.yml)",
+        "error: metrics: expected true or false, got 'maybe' (in .copier-answers.yml)",
+        (
+            "error: metricz: 'metricz' is not a question of this template (did you mean "
+            "metrics?); docs/questions.md lists them (in .copier-answers.yml)"
+        ),
+    ]
+    assert git(project, "status", "--porcelain") == ""
+
+
 # The databases of services generated from earlier releases
 # ---------------------------------------------------------------------------
 # Runs statements with the project's own driver and prints each result's rows.
