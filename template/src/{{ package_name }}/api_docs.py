@@ -17,6 +17,8 @@ and swagger-ui-py (a 7 MB wheel that bundles the Swagger editor too).
 
 from __future__ import annotations
 
+import mimetypes
+
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
@@ -31,7 +33,10 @@ ASSETS_PACKAGE = ("fastapi_offline", "static")
 
 def install_docs(app: FastAPI) -> None:
     """Serve Swagger UI at /docs; the app is built with FastAPI's own docs_url=None."""
-    # StaticFiles reads files in a worker thread, never on the event loop.
+    # StaticFiles reads files in a worker thread, never on the event loop; the
+    # MIME types it answers with are read from disk once, here, rather than on
+    # the loop at the first request.
+    mimetypes.init()
     app.mount(ASSETS_URL, StaticFiles(packages=[ASSETS_PACKAGE]), name="docs-assets")
 
     @app.get(DOCS_URL, include_in_schema=False)
