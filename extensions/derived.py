@@ -20,7 +20,8 @@ from .rules import CAPACITY_KEYS  # noqa: F401 - imported from here by tests and
 DRIVERS = {"postgresql": "asyncpg", "mysql": "asyncmy", "sqlite": "aiosqlite"}
 DRIVER_REQUIREMENTS = {
     "postgresql": "asyncpg>=0.30",
-    "mysql": "asyncmy>=0.2.10",
+    # 0.2.13: the first with Python 3.13 wheels on every platform (Linux aarch64 too).
+    "mysql": "asyncmy>=0.2.13",
     "sqlite": "aiosqlite>=0.20",
 }
 # uv release line of the Docker build stage and the GitLab CI image.
@@ -57,7 +58,10 @@ POOL_RECYCLE = {
     "sqlite": (3600, "A local file has no idle limit; recycle hourly all the same."),
     "postgresql": (1800, "Below the idle timeouts of cloud load balancers and proxies."),
     "rds_proxy": (1500, "Below RDS Proxy's default IdleClientTimeout of 1800 s."),
-    "pgbouncer": (1800, "Unused with PgBouncer (NullPool); applies if DB_POOLER=none."),
+    "pgbouncer": (
+        1800,
+        "Unused with PgBouncer (NullPool), unless DB_PGBOUNCER_PREPARED_STATEMENTS keeps a pool.",
+    ),
     "mysql": (1800, "Below MySQL's wait_timeout and the idle limits of proxies in between."),
 }
 

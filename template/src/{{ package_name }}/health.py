@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import platform
 import time
 from collections.abc import Awaitable, Callable
@@ -135,7 +136,8 @@ async def healthz(settings: SettingsDep) -> JSONResponse:
         {
             "status": "ok",
             "service": settings.service_name,
-            "version": _package_version(),
+            # Read from the installed package's metadata on disk: off the loop.
+            "version": await asyncio.to_thread(_package_version),
             "environment": settings.environment,
             "build": {"commit": settings.build_commit, "date": settings.build_date},
             "python": platform.python_version(),
@@ -145,6 +147,7 @@ async def healthz(settings: SettingsDep) -> JSONResponse:
     )
 
 
+@functools.cache
 def _package_version() -> str | None:
     try:
         return version(DISTRIBUTION)

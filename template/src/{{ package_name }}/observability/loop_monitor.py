@@ -48,7 +48,8 @@ class LoopMonitor:
         if self._task is not None:
             self._task.cancel()
         if self._watchdog is not None:
-            self._watchdog.join(timeout=1)
+            # The watchdog wakes within a poll; joining it here would block the loop meanwhile.
+            await asyncio.to_thread(self._watchdog.join, 1)
 
     async def _measure(self) -> None:
         while True:

@@ -70,7 +70,9 @@ router = APIRouter(include_in_schema=False)
 
 # A route, not a mounted app: a mount answers /metrics with a redirect to /metrics/.
 @router.get("/metrics")
-async def metrics() -> Response:
+def metrics() -> Response:
+    # A plain def, which FastAPI runs in a worker thread: the collectors read
+    # /proc and, under gunicorn, every worker's files, which would block the loop.
     return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 

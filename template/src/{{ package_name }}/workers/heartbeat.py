@@ -36,12 +36,14 @@ class Heartbeat:
 
     async def run(self, interval: float) -> None:
         """Beat until cancelled; runs on the worker's event loop."""
+        # The file is written in a thread, so a slow disk never stalls the jobs;
+        # the loop still schedules each beat, so a stuck loop stops them all the same.
         try:
             while True:
-                self.beat()
+                await asyncio.to_thread(self.beat)
                 await asyncio.sleep(interval)
         finally:
-            self.remove()
+            await asyncio.to_thread(self.remove)
 
 
 def _alive(pid: int) -> bool:
