@@ -15,8 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -51,6 +53,18 @@ class ServiceUnavailableError(DomainError):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def describe(error: BaseException) -> str:
+    """An error's cause in one line, for logs and /readyz: a driver's own words, never SQL.
+
+    SQLAlchemy keeps the driver's exception as ``orig``; its own message adds
+    the statement and its parameters, which may hold what a client sent.
+    """
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    reason = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+    return reason[:300]
 
 
 def problem_body(
@@ -106,8 +120,24 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            # The router names the methods of the one route it tried; the path may take more.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(request, exc.status_code, detail, headers=headers)
     raise exc  # not registered for other types; RequestContextMiddleware answers bugs
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path, HEAD wherever GET is."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path_format and route.methods and compile_path(route.path_format)[0].match(path):
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")  # RequestContextMiddleware answers it with the GET route
+    return sorted(methods)
 
 
 class ValidationIssue(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from ...workers import PROCESS_ITEM
 from ...workers.client import TaskQueueDep
+from .router import ItemId
 from .schemas import ProcessingAccepted
 from .service import ItemServiceDep
 
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/items", tags=["items"])
 
 @router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED)
 async def process_item(
-    item_id: int,
+    item_id: ItemId,
     service: ItemServiceDep,
     queue: TaskQueueDep,
     request: Request,

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from .schemas import ItemCreate, ItemPage, ItemRead
+from .schemas import MAX_ITEM_ID, ItemCreate, ItemPage, ItemRead
 from .service import ItemServiceDep
 
 router = APIRouter(prefix="/items", tags=["items"])
+
+ItemId = Annotated[int, Path(ge=1, le=MAX_ITEM_ID)]
+After = Annotated[
+    int | None, Query(ge=0, le=MAX_ITEM_ID, description="next_after of the previous page")
+]
 
 
 @router.get("")
 async def list_items(
     service: ItemServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[int | None, Query(ge=0, description="next_after of the previous page")] = None,
+    after: After = None,
 ) -> ItemPage:
     return await service.page(limit=limit, after=after)
 
@@ -31,10 +36,10 @@ async def create_item(
 
 
 @router.get("/{item_id}")
-async def get_item(item_id: int, service: ItemServiceDep) -> ItemRead:
+async def get_item(item_id: ItemId, service: ItemServiceDep) -> ItemRead:
     return ItemRead.model_validate(await service.get(item_id))
 
 
 @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_item(item_id: int, service: ItemServiceDep) -> None:
+async def delete_item(item_id: ItemId, service: ItemServiceDep) -> None:
     await service.delete(item_id)
