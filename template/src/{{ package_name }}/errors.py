@@ -159,24 +159,43 @@ class Problem(BaseModel):
     )
 
 
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """What a route documents about the errors it answers itself, e.g. ``problems(404)``."""
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Show 422s in an OpenAPI document as the problem+json they are, not FastAPI's body."""
-    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-    if schemas.pop("HTTPValidationError", None) is None:
-        return document  # no operation takes input
+    """Show every error in an OpenAPI document as the problem+json it is.
+
+    FastAPI's own 422 body becomes a Problem; a route's ``problems(...)`` move
+    to problem+json; and every operation gets the errors the service answers
+    for any route: 503 (a dependency is down) and, where it takes a body, 400
+    (not UTF-8 text, FastAPI's answer), 413 and 415 (RequestBodyRules).
+    """
+    if not document.get("paths"):
+        return document  # no operations, no errors to show
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}), Problem=problem)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
-    fastapi_body = {"$ref": "#/components/schemas/HTTPValidationError"}
-    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    ours = {"$ref": "#/components/schemas/HTTPValidationError"}, problem_ref
     for operations in document["paths"].values():
         for operation in operations.values():
-            response = operation.get("responses", {}).get("422", {})
-            body = response.get("content", {}).get("application/json", {})
-            # Only FastAPI's own: a 422 that a route documents itself is left as it is.
-            if body.get("schema") == fastapi_body:
-                response["content"] = content
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            general = [503] + ([400, 413, 415] if "requestBody" in operation else [])
+            for code in general:
+                responses.setdefault(str(code), {"description": HTTPStatus(code).phrase})
+            for status, response in responses.items():
+                if not status.startswith(("4", "5")):
+                    continue
+                body = response.get("content", {}).get("application/json", {})
+                # A route's own error body, documented otherwise, is left as it is.
+                if "content" not in response or body.get("schema") in ours:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            operation["responses"] = dict(sorted(responses.items()))
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from ...errors import problems
 from ...workers import PROCESS_ITEM
 from ...workers.client import TaskQueueDep
 from .router import ItemId
@@ -13,7 +14,7 @@ from .service import ItemServiceDep
 router = APIRouter(prefix="/items", tags=["items"])
 
 
-@router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED, responses=problems(404))
 async def process_item(
     item_id: ItemId,
     service: ItemServiceDep,

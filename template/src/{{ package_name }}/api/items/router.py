@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from ...errors import problems
 from .schemas import MAX_ITEM_ID, ItemCreate, ItemPage, ItemRead
 from .service import ItemServiceDep
 
@@ -26,7 +27,7 @@ async def list_items(
     return await service.page(limit=limit, after=after)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problems(409))
 async def create_item(
     payload: ItemCreate, service: ItemServiceDep, request: Request, response: Response
 ) -> ItemRead:
@@ -35,11 +36,11 @@ async def create_item(
     return ItemRead.model_validate(item)
 
 
-@router.get("/{item_id}")
+@router.get("/{item_id}", responses=problems(404))
 async def get_item(item_id: ItemId, service: ItemServiceDep) -> ItemRead:
     return ItemRead.model_validate(await service.get(item_id))
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 async def delete_item(item_id: ItemId, service: ItemServiceDep) -> None:
     await service.delete(item_id)
