@@ -102,7 +102,7 @@ def main() -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_port}",
         }
         subprocess.run(
-            [str(project / ".venv/bin/alembic"), "upgrade", "head"],
+            [str(project / ".venv/bin/alembic"), "upgrade", "heads"],
             cwd=project,
             env=env,
             check=True,

@@ -53,7 +53,7 @@ def test_job_round_trip_under_gunicorn_and_the_worker(project: Project, tmp_path
         "WORKER_QUEUE": f"serve-{uuid.uuid4().hex[:12]}",
         "WORKER_HEARTBEAT_DIR": str(tmp_path / "heartbeats"),
     }
-    project.run(project.bin("alembic"), "upgrade", "head", env=env)
+    project.run(project.bin("alembic"), "upgrade", "heads", env=env)
     base_url = f"http://127.0.0.1:{port}"
     web_command = [project.bin("gunicorn"), "-c", "gunicorn.conf.py"]
     worker_command = [project.bin("python"), "-m", f"{project.package}.workers"]

@@ -114,7 +114,7 @@ def serving(
         "PYTHONPATH": str(tmp_path),
         **env,
     }
-    project.run(project.bin("alembic"), "upgrade", "head", env=env)
+    project.run(project.bin("alembic"), "upgrade", "heads", env=env)
     log = tmp_path / "server.log"
     base_url = f"http://127.0.0.1:{port}"
     with started(project, command, env, log) as process:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +20,7 @@ import yaml
 from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
-from .conftest import REQUIRED, ROOT, render
+from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -375,3 +380,120 @@ def test_check_update_tells_an_old_project_from_a_current_one(
     update(project)
     commit_all(project, f"update to {NEXT}")
     assert check_update() == 0
+
+
+# ---------------------------------------------------------------------------
+# The databases of services generated from earlier releases
+# ---------------------------------------------------------------------------
+# Runs statements with the project's own driver and prints each result's rows.
+SQL_SCRIPT = """
+import asyncio, json, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+async def main(url, statements):
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    results = []
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                result = await connection.execute(text(statement))
+                results.append([list(row) for row in result] if result.returns_rows else None)
+    finally:
+        await engine.dispose()
+    print(json.dumps(results, default=str))
+
+asyncio.run(main(sys.argv[1], sys.argv[2:]))
+"""
+ABOVE_32_BITS = 2**31 + 7
+
+
+@dataclass
+class ServiceDatabase:
+    """A real database of a generated service, reached through the service's own driver."""
+
+    project: Project
+    url: str
+
+    def sql(self, *statements: str) -> list[Any]:
+        result = self.project.run(
+            self.project.bin("python"), "-c", SQL_SCRIPT, self.url, *statements
+        )
+        return list(json.loads(result.stdout))
+
+    def migrate(self) -> None:
+        self.project.run(
+            self.project.bin("python"),
+            *("-m", f"{self.project.package}.migrate"),
+            env={"DATABASE_URL": self.url},
+        )
+
+
+@contextmanager
+def service_database(project: Project, tmp_path: Path) -> Iterator[ServiceDatabase]:
+    """An empty database of the project's kind (a file for SQLite), removed at the end."""
+    database = project.answers.get("database", "sqlite")
+    if database == "sqlite":
+        yield ServiceDatabase(project, f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
+        return
+    server = ServiceDatabase(project, TEST_DATABASE_URLS[database])
+    name = f"update_{uuid.uuid4().hex[:12]}"
+    server.sql(f"CREATE DATABASE {name}")
+    try:
+        yield ServiceDatabase(project, f"{server.url.rsplit('/', 1)[0]}/{name}")
+    finally:
+        force = " WITH (FORCE)" if database == "postgresql" else ""
+        server.sql(f"DROP DATABASE IF EXISTS {name}{force}")
+
+
+def add_items(database: ServiceDatabase, *names: str) -> list[list[Any]]:
+    database.sql(
+        *(
+            f"INSERT INTO items (name, created_at) VALUES ('{name}', CURRENT_TIMESTAMP)"  # noqa: S608 - our own literals
+            for name in names
+        )
+    )
+    [rows] = database.sql("SELECT id, name FROM items ORDER BY id")
+    return list(rows)
+
+
+def assert_ids_above_32_bits(database: ServiceDatabase) -> None:
+    """A row past 2**31, and the id counter (sequence, AUTO_INCREMENT, rowid) going on from it."""
+    database.sql(
+        f"INSERT INTO items (id, name, created_at) VALUES ({ABOVE_32_BITS}, 'big', CURRENT_TIMESTAMP)"  # noqa: S608
+    )
+    if database.project.answers["database"] == "postgresql":
+        database.sql(f"SELECT setval(pg_get_serial_sequence('items', 'id'), {ABOVE_32_BITS})")
+    database.sql("INSERT INTO items (name, created_at) VALUES ('bigger', CURRENT_TIMESTAMP)")
+    [rows] = database.sql(f"SELECT id, name FROM items WHERE id >= {ABOVE_32_BITS} ORDER BY id")  # noqa: S608
+    assert rows == [[ABOVE_32_BITS, "big"], [ABOVE_32_BITS + 1, "bigger"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("version", "answers"),
+    [
+        ("0.1.0", {"database": "postgresql"}),
+        ("0.1.0", {"database": "mysql"}),
+        ("0.2.0", {"database": "mysql"}),
+        ("0.2.0", {"database": "postgresql", "queue": "arq"}),
+    ],
+    ids=["0.1.0-postgresql", "0.1.0-mysql", "0.2.0-mysql", "0.2.0-postgresql-arq"],
+)
+def test_ids_become_64_bit_and_rows_stay(
+    releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
+) -> None:
+    project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    with service_database(project.sync(), tmp_path) as database:
+        commit_all(project.path, "locked")  # uv sync wrote uv.lock
+        database.migrate()
+        rows = add_items(database, "first", "second")
+
+        update(project.path)
+        project.synced = False
+        database.project = project.sync()
+        database.migrate()
+
+        [kept] = database.sql("SELECT id, name FROM items ORDER BY id")
+        assert kept == rows
+        assert_ids_above_32_bits(database)

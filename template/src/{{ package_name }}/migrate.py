@@ -13,8 +13,14 @@ from alembic import command
 from alembic.config import Config
 
 
+def alembic_config() -> Config:
+    return Config(os.environ.get("ALEMBIC_CONFIG", "alembic.ini"))
+
+
 def main() -> None:
-    command.upgrade(Config(os.environ.get("ALEMBIC_CONFIG", "alembic.ini")), "head")
+    # Every head, not "head": the template's revisions are a branch of their own
+    # beside the team's (README.md, "Migrations"), and each branch is applied.
+    command.upgrade(alembic_config(), "heads")
 
 
 if __name__ == "__main__":
