@@ -115,7 +115,8 @@ async def test_a_body_that_is_not_json_is_415(client: AsyncClient) -> None:
         assert response.status_code == 415, content_type
         assert response.headers["content-type"] == PROBLEM_JSON
     # Any JSON media type is JSON, structured suffixes too.
-    for index, content_type in enumerate(("application/json; charset=utf-8", "application/vnd.api+json")):
+    media_types = ("application/json; charset=utf-8", "application/vnd.api+json")
+    for index, content_type in enumerate(media_types):
         body = f'{{"name": "typed-{index}"}}'.encode()
         response = await client.post(ITEMS, content=body, headers={"content-type": content_type})
         assert response.status_code == 201, content_type

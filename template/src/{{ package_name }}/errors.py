@@ -159,9 +159,22 @@ class Problem(BaseModel):
     )
 
 
+# What any operation may answer, whatever its route does (document_problems).
+GENERAL_PROBLEMS = {
+    503: "A dependency is unavailable: retry after Retry-After seconds",
+}
+BODY_PROBLEMS = {
+    400: "The body is not UTF-8 text",
+    413: "The body exceeds MAX_REQUEST_BODY_BYTES",
+    415: "The body is not JSON",
+}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """What a route documents about the errors it answers itself, e.g. ``problems(404)``."""
-    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
+    }
 
 
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
@@ -185,9 +198,9 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document["paths"].values():
         for operation in operations.values():
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            general = [503] + ([400, 413, 415] if "requestBody" in operation else [])
-            for code in general:
-                responses.setdefault(str(code), {"description": HTTPStatus(code).phrase})
+            general = GENERAL_PROBLEMS | (BODY_PROBLEMS if "requestBody" in operation else {})
+            for code, description in general.items():
+                responses.setdefault(str(code), {"description": description})
             for status, response in responses.items():
                 if not status.startswith(("4", "5")):
                     continue
