@@ -313,3 +313,72 @@ def test_loadtest_passes_its_slos_and_fails_when_one_is_missed(
     missed = run_loadtest(project, server.base_url, "--slo-p99-ms", "0.001")
     assert missed.returncode == 1, missed.stdout + missed.stderr
     assert "SLO missed: p99" in missed.stdout + missed.stderr
+
+
+def keep_alive_through_the_drain(server: Server) -> tuple[int, int, int]:
+    """One keep-alive client polling across SIGTERM: (answers, of them `Connection: close`, resets)."""
+    answers = closing = resets = 0
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        assert client.get("/livez").status_code == 200
+        server.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + GRACEFUL_TIMEOUT
+        while time.monotonic() < deadline and server.process.poll() is None:
+            try:
+                response = client.get("/livez")
+            except httpx.ConnectError:  # refused: the server stopped accepting, as it should
+                time.sleep(0.05)
+                continue
+            except (httpx.RemoteProtocolError, httpx.ReadError):  # a reused connection was cut
+                resets += 1
+                continue
+            answers += 1
+            closing += response.headers.get("connection") == "close"
+            time.sleep(0.02)
+    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    return answers, closing, resets
+
+
+@each_variant("default")
+def test_keep_alive_clients_are_closed_cleanly_while_gunicorn_drains(server: Server) -> None:
+    answers, closing, resets = keep_alive_through_the_drain(server)
+    assert resets == 0
+    assert closing > 0  # the drain told the client to reconnect
+    assert answers >= closing
+
+
+@each_variant("kubernetes")
+def test_keep_alive_clients_are_closed_cleanly_while_the_pod_drains(pod: Server) -> None:
+    answers, closing, resets = keep_alive_through_the_drain(pod)
+    assert resets == 0
+    assert closing > 0
+    assert answers >= closing
+
+
+def first_requests(server: Server) -> None:
+    """One request of each kind a fresh process serves, each on a new connection."""
+    created = httpx.post(f"{server.base_url}/api/v1/items", json={"name": "first"}, timeout=10)
+    assert created.status_code == 201
+    for method, path in (
+        ("GET", "/api/v1/items"),
+        ("GET", f"/api/v1/items/{created.json()['id']}"),
+        ("GET", "/api/v1/items/0"),
+        ("HEAD", "/api/v1/items"),
+        ("GET", "/nope"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+    ):
+        assert httpx.request(method, f"{server.base_url}{path}", timeout=10).status_code < 500
+
+
+@each_variant("default")
+def test_a_fresh_gunicorn_logs_no_blocked_loop_on_its_first_requests(server: Server) -> None:
+    first_requests(server)
+    time.sleep(0.5)  # a watchdog reports within its poll interval
+    assert '"event": "event loop blocked"' not in server.log.read_text()
+
+
+@each_variant("kubernetes")
+def test_a_fresh_pod_logs_no_blocked_loop_on_its_first_requests(pod: Server) -> None:
+    first_requests(pod)
+    time.sleep(0.5)
+    assert '"event": "event loop blocked"' not in pod.log.read_text()

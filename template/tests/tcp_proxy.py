@@ -1,4 +1,11 @@
-"""A TCP proxy the tests can switch off: the database 'goes away' mid-flight and comes back."""
+"""A TCP proxy the tests control: a dependency that goes away, freezes, and comes back.
+
+- stop(): refuse new connections and cut the open ones, like a server that died.
+- black_hole(): accept connections and keep them open, but forward nothing either
+  way, like a frozen server (SIGSTOP) or a network that drops packets.
+- start() after stop(), or resume() after black_hole(): the dependency is back;
+  what a black hole held is delivered then, as TCP retransmits it.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,21 @@ class TcpProxy:
         self.port = 0  # chosen by the OS at the first start, reused after
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
+        self._flowing.set()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    def black_hole(self) -> None:
+        """Stop forwarding, without closing anything or refusing anyone."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     async def stop(self) -> None:
         """Refuse new connections and cut the open ones, like a database going down."""
@@ -25,24 +43,39 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        self._flowing.set()
         await self._server.wait_closed()
         self._server = None
 
     async def _handle(
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._writers.add(client)
         try:
-            upstream_reader, upstream = await asyncio.open_connection(*self.target)
-        except OSError:
+            await self._flowing.wait()  # a frozen server accepts, then never answers
+            try:
+                upstream_reader, upstream = await asyncio.open_connection(*self.target)
+            except OSError:
+                client.close()
+                return
+            self._writers.add(upstream)
+            await asyncio.gather(
+                self._pipe(client_reader, upstream), self._pipe(upstream_reader, client)
+            )
+        except asyncio.CancelledError:
             client.close()
-            return
-        self._writers |= {client, upstream}
-        await asyncio.gather(_pipe(client_reader, upstream), _pipe(upstream_reader, client))
+        finally:
+            self._tasks.discard(task)
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        writer.close()

@@ -7,13 +7,16 @@ is explicit and comes from Settings, whose defaults come from the capacity plan.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, exc, text
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,13 +28,10 @@ from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.types import TypeEngine
 
 from . import dialect
-from .errors import ServiceUnavailableError
+from .errors import ServiceUnavailableError, describe
 from .settings import Settings
 
-# SQLSTATE classes that mean "the database cannot serve now", not "the request
-# is wrong": 08 connection exception (PgBouncer's query_wait_timeout too),
-# 53 insufficient resources, 57 operator intervention (a statement timeout).
-UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+log = structlog.stdlib.get_logger(__name__)
 
 # Deterministic constraint names, so Alembic can alter and drop them later.
 NAMING_CONVENTION = {
@@ -77,22 +77,43 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
     # Requests that found no free connection within DB_POOL_TIMEOUT.
     pool_timeouts: int = 0
     # Called on each such timeout; the metrics, when enabled, count them.
     on_pool_timeout: Callable[[], None] | None = None
+    # When the database last answered a statement, and when a request last
+    # found it unavailable (time.monotonic()).
+    answered_at: float = -math.inf
+    failed_at: float = -math.inf
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         engine = create_engine(settings)
         # expire_on_commit=False: attributes stay loaded after commit, so
         # responses can be built without an implicit (async-illegal) refresh.
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        database = cls(engine, async_sessionmaker(engine, expire_on_commit=False), settings)
+        # One clock read per statement: what lets /readyz see a busy pool as busy.
+        event.listen(engine.sync_engine, "after_cursor_execute", database._answered)
+        return database
 
-    async def ping(self) -> dict[str, int]:
-        """Round trip to the database; the pool's state goes into /readyz."""
+    def _answered(self, *_: object) -> None:
+        self.answered_at = time.monotonic()
+
+    async def ping(self) -> dict[str, Any]:
+        """/readyz's check: the database answers, and the pool's state.
+
+        A statement that succeeded within READINESS_TIMEOUT, with no failure
+        since, is the answer: a pool that every request is using is busy, not
+        broken, and a probe queueing behind those requests would call it broken.
+        Only without one does the probe ask the database itself.
+        """
+        await dialect.check_storage(self.settings)
+        answered = time.monotonic() - self.answered_at
+        if self.answered_at > self.failed_at and answered < self.settings.readiness_timeout:
+            return {**self.pool_status(), "answered_seconds_ago": round(answered, 3)}
         async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            await dialect.probe(connection)
         return self.pool_status()
 
     def pool_status(self) -> dict[str, int]:
@@ -112,7 +133,8 @@ class Database:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {"connect_args": dialect.connect_args(settings)}
-    if dialect.uses_null_pool(settings):
+    null_pool = dialect.uses_null_pool(settings)
+    if null_pool:
         options["poolclass"] = NullPool
     else:
         options |= {
@@ -120,20 +142,44 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "max_overflow": settings.db_max_overflow,
             "pool_timeout": settings.db_pool_timeout,
             "pool_recycle": settings.db_pool_recycle,
-            "pool_pre_ping": settings.db_pool_pre_ping,
             "pool_use_lifo": settings.db_pool_use_lifo,
         }
     engine = create_async_engine(settings.database_url.get_secret_value(), **options)
     dialect.configure(engine, settings)
+    if settings.db_pool_pre_ping and not null_pool:  # NullPool's connections are all new
+        event.listen(engine.sync_engine, "checkout", _pinger(settings))
     return engine
+
+
+def _pinger(settings: Settings) -> Callable[[Any, Any, Any], None]:
+    """The pool's pre-ping, bounded by the dialect's own timeout.
+
+    SQLAlchemy's pool_pre_ping waits for the answer as long as for any
+    statement (DB_STATEMENT_TIMEOUT_MS and more); a frozen database would hold
+    every request that long. A connection that does not answer a ping within
+    DB_CONNECT_TIMEOUT is given up, and with it every idle connection opened
+    before it: the pool connects anew.
+    """
+
+    def ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            dbapi_connection.run_async(lambda driver: dialect.ping(driver, settings))
+        except Exception as error:
+            raise exc.InvalidatePoolError(describe(error)) from error
+
+    return ping_on_checkout
 
 
 def database_unavailable(error: exc.DBAPIError) -> bool:
     """Whether the error is the database's state (503) rather than a bug (500)."""
     if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
         return True
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+    return dialect.unavailable(error)
+
+
+def _unavailable(detail: str, error: BaseException, retry_after: int) -> ServiceUnavailableError:
+    log.warning("database unavailable", detail=detail, error=describe(error))
+    return ServiceUnavailableError(detail, retry_after=retry_after)
 
 
 # async, though it awaits nothing: FastAPI runs a plain `def` dependency in a
@@ -146,24 +192,28 @@ async def get_database(request: Request) -> Database:
 async def get_session(
     database: Annotated[Database, Depends(get_database)],
 ) -> AsyncIterator[AsyncSession]:
-    """A session per request; writes commit in the service layer, anything else rolls back."""
-    async with database.sessionmaker() as session:
-        try:
+    """A session per request; writes commit in the service layer, anything else rolls back.
+
+    Closing is inside the try: the rollback at close meets a dead connection as
+    often as the request's own statements do, and must be a 503 just the same.
+    """
+    try:
+        async with database.sessionmaker() as session:
             yield session
-        except exc.TimeoutError as error:
-            # Every connection is busy and none came back within DB_POOL_TIMEOUT.
-            database.pool_timeouts += 1
-            if database.on_pool_timeout is not None:
-                database.on_pool_timeout()
-            raise ServiceUnavailableError(
-                "The database connection pool is exhausted.", retry_after=1
-            ) from error
-        except exc.DBAPIError as error:
-            if not database_unavailable(error):
-                raise
-            raise ServiceUnavailableError("The database is unavailable.", retry_after=5) from error
-        except OSError as error:  # refused or timed out before the driver had a say
-            raise ServiceUnavailableError("The database is unavailable.", retry_after=5) from error
+    except exc.TimeoutError as error:
+        # Every connection is busy and none came back within DB_POOL_TIMEOUT.
+        database.pool_timeouts += 1
+        if database.on_pool_timeout is not None:
+            database.on_pool_timeout()
+        raise _unavailable("The database connection pool is exhausted.", error, 1) from error
+    except exc.DBAPIError as error:
+        if not database_unavailable(error):
+            raise
+        database.failed_at = time.monotonic()
+        raise _unavailable("The database is unavailable.", error, 5) from error
+    except OSError as error:  # refused, or no answer in time, before the driver had a say
+        database.failed_at = time.monotonic()
+        raise _unavailable("The database is unavailable.", error, 5) from error
 
 
 # scope="function": the session (and its connection) goes back to the pool as

@@ -15,8 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -51,6 +53,18 @@ class ServiceUnavailableError(DomainError):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def describe(error: BaseException) -> str:
+    """An error's cause in one line, for logs and /readyz: a driver's own words, never SQL.
+
+    SQLAlchemy keeps the driver's exception as ``orig``; its own message adds
+    the statement and its parameters, which may hold what a client sent.
+    """
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    reason = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+    return reason[:300]
 
 
 def problem_body(
@@ -106,8 +120,24 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            # The router names the methods of the one route it tried; the path may take more.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(request, exc.status_code, detail, headers=headers)
     raise exc  # not registered for other types; RequestContextMiddleware answers bugs
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path, HEAD wherever GET is."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path_format and route.methods and compile_path(route.path_format)[0].match(path):
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")  # RequestContextMiddleware answers it with the GET route
+    return sorted(methods)
 
 
 class ValidationIssue(BaseModel):
@@ -129,24 +159,56 @@ class Problem(BaseModel):
     )
 
 
+# What any operation may answer, whatever its route does (document_problems).
+GENERAL_PROBLEMS = {
+    503: "A dependency is unavailable: retry after Retry-After seconds",
+}
+BODY_PROBLEMS = {
+    400: "The body is not UTF-8 text",
+    413: "The body exceeds MAX_REQUEST_BODY_BYTES",
+    415: "The body is not JSON",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """What a route documents about the errors it answers itself, e.g. ``problems(404)``."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
+    }
+
+
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Show 422s in an OpenAPI document as the problem+json they are, not FastAPI's body."""
-    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-    if schemas.pop("HTTPValidationError", None) is None:
-        return document  # no operation takes input
+    """Show every error in an OpenAPI document as the problem+json it is.
+
+    FastAPI's own 422 body becomes a Problem; a route's ``problems(...)`` move
+    to problem+json; and every operation gets the errors the service answers
+    for any route: 503 (a dependency is down) and, where it takes a body, 400
+    (not UTF-8 text, FastAPI's answer), 413 and 415 (RequestBodyRules).
+    """
+    if not document.get("paths"):
+        return document  # no operations, no errors to show
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}), Problem=problem)
     document["components"]["schemas"] = dict(sorted(schemas.items()))
-    fastapi_body = {"$ref": "#/components/schemas/HTTPValidationError"}
-    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    ours = {"$ref": "#/components/schemas/HTTPValidationError"}, problem_ref
     for operations in document["paths"].values():
         for operation in operations.values():
-            response = operation.get("responses", {}).get("422", {})
-            body = response.get("content", {}).get("application/json", {})
-            # Only FastAPI's own: a 422 that a route documents itself is left as it is.
-            if body.get("schema") == fastapi_body:
-                response["content"] = content
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            general = GENERAL_PROBLEMS | (BODY_PROBLEMS if "requestBody" in operation else {})
+            for code, description in general.items():
+                responses.setdefault(str(code), {"description": description})
+            for status, response in responses.items():
+                if not status.startswith(("4", "5")):
+                    continue
+                body = response.get("content", {}).get("application/json", {})
+                # A route's own error body, documented otherwise, is left as it is.
+                if "content" not in response or body.get("schema") in ours:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            operation["responses"] = dict(sorted(responses.items()))
     return document
 
 

@@ -24,11 +24,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from . import DISTRIBUTION
+from .errors import describe
 from .settings import Settings
 
 # A check raises when its dependency is not usable; what it returns, if a dict,
 # is shown in /readyz (the database reports its pool there).
 Check = Callable[[], Awaitable[object]]
+# Told each check's outcome after every round, e.g. to export it as a metric.
+ResultObserver = Callable[[str, bool], None]
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -52,39 +55,84 @@ class CheckResult:
 
 @dataclass
 class Readiness:
-    """The dependency checks behind /readyz, and whether the process is draining."""
+    """The dependency checks behind /readyz, and whether the process is draining.
+
+    A round of checks takes at most ``timeout``, whatever a dependency does:
+    concurrent probes share the round in flight, and a check that has not
+    answered in time is reported failed at once, not awaited while it cleans up.
+    """
 
     timeout: float
     cache_seconds: float
     draining: bool = False
+    on_result: ResultObserver | None = None
     _checks: dict[str, Check] = field(default_factory=dict)
     _cached: tuple[float, dict[str, CheckResult]] | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _round: asyncio.Task[dict[str, CheckResult]] | None = None
+    # Why each failing check fails: one log line when that starts or changes.
+    _failing: dict[str, str] = field(default_factory=dict)
+    # Checks given up on, still cleaning up; kept so they are not garbage-collected.
+    _abandoned: set[asyncio.Future[object]] = field(default_factory=set)
 
     def add_check(self, name: str, check: Check) -> None:
         self._checks[name] = check
 
     async def results(self) -> dict[str, CheckResult]:
-        async with self._lock:  # concurrent probes wait for one round of checks
-            now = time.monotonic()
-            if self._cached and now - self._cached[0] < self.cache_seconds:
-                return self._cached[1]
+        if self._cached and time.monotonic() - self._cached[0] < self.cache_seconds:
+            return self._cached[1]
+        if self._round is None:
+            self._round = asyncio.create_task(self._check_all(), name="readiness")
+        # Shielded: a probe that goes away does not cancel the round for the others.
+        return await asyncio.shield(self._round)
+
+    async def _check_all(self) -> dict[str, CheckResult]:
+        try:
             names = list(self._checks)
             outcomes = await asyncio.gather(*(self._run(self._checks[name]) for name in names))
             results = dict(zip(names, outcomes, strict=True))
             self._cached = (time.monotonic(), results)
-            return results
+        finally:
+            self._round = None
+        for name, result in results.items():
+            self._record(name, result)
+        return results
 
     async def _run(self, check: Check) -> CheckResult:
         started = time.perf_counter()
-        try:
-            outcome = await asyncio.wait_for(check(), self.timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
-            error = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            log.warning("readiness check failed", error=repr(exc))
-            return CheckResult(False, _elapsed_ms(started), error)
+        running = asyncio.ensure_future(check())
+        await asyncio.wait({running}, timeout=self.timeout)
+        if not running.done():
+            running.cancel()
+            self._abandoned.add(running)
+            running.add_done_callback(_forget(self._abandoned))
+            return CheckResult(False, _elapsed_ms(started), f"no answer within {self.timeout} s")
+        if running.cancelled():
+            return CheckResult(False, _elapsed_ms(started), "cancelled")
+        if (error := running.exception()) is not None:  # any failure: "not ready", never a 500
+            return CheckResult(False, _elapsed_ms(started), describe(error))
+        outcome = running.result()
         details = outcome if isinstance(outcome, dict) else None
         return CheckResult(True, _elapsed_ms(started), details=details)
+
+    def _record(self, name: str, result: CheckResult) -> None:
+        """Log what an operator acts on: a check starts failing, fails otherwise, recovers."""
+        if result.ok:
+            if self._failing.pop(name, None) is not None:
+                log.info("readiness check recovered", check=name)
+        elif self._failing.get(name) != result.error:
+            self._failing[name] = result.error or ""
+            log.warning("readiness check failed", check=name, error=result.error)
+        if self.on_result is not None:
+            self.on_result(name, result.ok)
+
+
+def _forget(tasks: set[asyncio.Future[object]]) -> Callable[[asyncio.Future[object]], None]:
+    def done(task: asyncio.Future[object]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a given-up check's late error is not news
+
+    return done
 
 
 def _elapsed_ms(started: float) -> float:

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request id, timing, the access log and the last-resort 500.
+"""Pure ASGI middleware: request id, timing, the access log and the last-resort 500;
+HEAD, ``Connection: close`` while draining, and the bodies the service reads.
 
 Starlette's class-based HTTP middleware would copy every body through an extra
 task and break context variables; a plain ASGI callable costs one function
@@ -16,9 +17,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import PROBLEM_JSON, problem_body
+from .health import Readiness
 from .observability.routes import RouteTemplates
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -54,18 +57,26 @@ class RequestContextMiddleware:
             return
 
         request_id = _request_id(scope)
+        method = scope["method"]
         status = 500  # what the client sees if the app fails before responding
         response_started = False
         started = time.perf_counter()
+        readiness = scope.get("state", {}).get("readiness")
+        if method == "HEAD":  # answered wherever GET is: the GET route runs, its body is dropped
+            scope = {**scope, "method": "GET"}
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status, response_started = message["status"], True
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER, request_id.encode()),
-                ]
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                if isinstance(readiness, Readiness) and readiness.draining:
+                    # Keep-alive clients reconnect, to an instance that is not
+                    # going away, instead of meeting a closed socket when it does.
+                    headers.append((b"connection", b"close"))
+                message["headers"] = headers
+            elif method == "HEAD" and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         for observer in self.observers:
@@ -79,18 +90,18 @@ class RequestContextMiddleware:
                 access_log.exception("unhandled error", path=scope["path"])
                 if response_started:
                     raise
-                await _send_internal_error(scope, send_with_request_id)
+                await _send_problem(scope, send_with_request_id, 500)
             finally:
                 seconds = time.perf_counter() - started
                 # The template groups requests for dashboards and metrics;
                 # unmatched paths have none, so arbitrary URLs cannot explode them.
                 route = self.route_template(scope)
                 for observer in self.observers:
-                    observer.request_finished(scope["method"], route, status, seconds)
+                    observer.request_finished(method, route, status, seconds)
                 if status >= 400 or scope["path"] not in _QUIET_PATHS:
                     access_log.info(
                         "request",
-                        method=scope["method"],
+                        method=method,
                         path=scope["path"],
                         route=route,
                         status=status,
@@ -99,13 +110,96 @@ class RequestContextMiddleware:
                     )
 
 
-async def _send_internal_error(scope: Scope, send: Send) -> None:
-    body = json.dumps(problem_body(500, scope["path"])).encode()
+class RequestBodyTooLarge(HTTPException):
+    """Raised while a body streams in, once it passes the limit; the error handlers answer it."""
+
+    def __init__(self, max_bytes: int) -> None:
+        detail = f"The request body exceeds {max_bytes} bytes."
+        # The rest of the body is never read, so the connection cannot carry another request.
+        super().__init__(413, detail, headers={"Connection": "close"})
+
+
+class RequestBodyRules:
+    """The bodies the service reads: JSON, of at most ``max_bytes``, checked as they arrive.
+
+    A body that is not JSON is refused (415) before a byte of it is read; one
+    that declares more than ``max_bytes`` (Content-Length) is refused at once,
+    and a chunked one at the chunk that crosses the limit: nothing past it is
+    ever read or kept (413). Requests without a body pass untouched.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length, chunked, media_type, encoding = 0, False, b"", b""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = int(value)  # the server has refused a malformed one already
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"content-type":
+                media_type = value.partition(b";")[0].strip().lower()
+            elif name == b"content-encoding":
+                encoding = value.strip().lower()
+        if not length and not chunked:
+            await self.app(scope, receive, send)
+            return
+        if not _is_json(media_type) or encoding not in (b"", b"identity"):
+            detail = "The request body must be JSON (application/json or application/*+json)."
+            await _send_problem(scope, send, 415, detail, close=True)
+            return
+        if length > self.max_bytes:
+            error = RequestBodyTooLarge(self.max_bytes)
+            await _send_problem(scope, send, 413, error.detail, close=True)
+            return
+
+        received = 0
+        response_started = False
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestBodyTooLarge(self.max_bytes)
+            return message
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive_within_limit, send_noting_start)
+        except RequestBodyTooLarge as error:  # raised where no error handler runs
+            if response_started:
+                raise
+            await _send_problem(scope, send, 413, error.detail, close=True)
+
+
+def _is_json(media_type: bytes) -> bool:
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
+async def _send_problem(
+    scope: Scope, send: Send, status: int, detail: str | None = None, *, close: bool = False
+) -> None:
+    body = json.dumps(problem_body(status, scope["path"], detail)).encode()
     headers = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

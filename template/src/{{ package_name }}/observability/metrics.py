@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests by route template, in-flight requests, the database pool.
+"""Prometheus metrics: requests by route template, in-flight requests, readiness checks.
 
 Under gunicorn every worker writes its samples to PROMETHEUS_MULTIPROC_DIR
 (gunicorn.conf.py sets it before any worker starts) and a scrape of any worker
@@ -40,11 +40,22 @@ IN_FLIGHT = Gauge(
     "HTTP requests being served.",
     multiprocess_mode="livesum",
 )
+READINESS = Gauge(
+    "readiness_check_ok",
+    "1 while a /readyz check passes, 0 while it fails (the lowest of the live processes).",
+    ["check"],
+    multiprocess_mode="livemin",
+)
 LOOP_LAG = Histogram(
     "event_loop_lag_seconds",
     "How late the event loop ran a timer: every request on the process waited as long.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+
+
+def record_readiness(check: str, ok: bool) -> None:
+    """A Readiness observer: what each check said last."""
+    READINESS.labels(check).set(1 if ok else 0)
 
 
 def registry() -> CollectorRegistry:

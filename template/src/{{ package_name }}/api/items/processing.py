@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from ...errors import problems
 from ...workers import PROCESS_ITEM
 from ...workers.client import TaskQueueDep
+from .router import ItemId
 from .schemas import ProcessingAccepted
 from .service import ItemServiceDep
 
 router = APIRouter(prefix="/items", tags=["items"])
 
 
-@router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED, responses=problems(404))
 async def process_item(
-    item_id: int,
+    item_id: ItemId,
     service: ItemServiceDep,
     queue: TaskQueueDep,
     request: Request,

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from .schemas import ItemCreate, ItemPage, ItemRead
+from ...errors import problems
+from .schemas import MAX_ITEM_ID, ItemCreate, ItemPage, ItemRead
 from .service import ItemServiceDep
 
 router = APIRouter(prefix="/items", tags=["items"])
+
+ItemId = Annotated[int, Path(ge=1, le=MAX_ITEM_ID)]
+After = Annotated[
+    int | None, Query(ge=0, le=MAX_ITEM_ID, description="next_after of the previous page")
+]
 
 
 @router.get("")
 async def list_items(
     service: ItemServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[int | None, Query(ge=0, description="next_after of the previous page")] = None,
+    after: After = None,
 ) -> ItemPage:
     return await service.page(limit=limit, after=after)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problems(409))
 async def create_item(
     payload: ItemCreate, service: ItemServiceDep, request: Request, response: Response
 ) -> ItemRead:
@@ -30,11 +36,11 @@ async def create_item(
     return ItemRead.model_validate(item)
 
 
-@router.get("/{item_id}")
-async def get_item(item_id: int, service: ItemServiceDep) -> ItemRead:
+@router.get("/{item_id}", responses=problems(404))
+async def get_item(item_id: ItemId, service: ItemServiceDep) -> ItemRead:
     return ItemRead.model_validate(await service.get(item_id))
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_item(item_id: int, service: ItemServiceDep) -> None:
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+async def delete_item(item_id: ItemId, service: ItemServiceDep) -> None:
     await service.delete(item_id)
