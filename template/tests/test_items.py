@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 from httpx import AsyncClient
@@ -117,7 +118,7 @@ async def test_a_body_that_is_not_json_is_415(client: AsyncClient) -> None:
     # Any JSON media type is JSON, structured suffixes too.
     media_types = ("application/json; charset=utf-8", "application/vnd.api+json")
     for index, content_type in enumerate(media_types):
-        body = f'{{"name": "typed-{index}"}}'.encode()
+        body = json.dumps({"name": f"typed-{index}"}).encode()
         response = await client.post(ITEMS, content=body, headers={"content-type": content_type})
         assert response.status_code == 201, content_type
 
