@@ -21,6 +21,10 @@ from copier import run_copy
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parents[1]
+# Copier's lock task (copier.yml) calls `uv` from PATH: make it the real uv, not
+# a pyenv shim that follows each rendered project's .python-version.
+os.environ["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), os.environ["PATH"]])
+os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
 # The answers a variant leaves to their defaults, where tests select by them.
 DEFAULT_ANSWERS: dict[str, Any] = {"database": "sqlite", "deploy_target": "gunicorn"}
@@ -291,7 +295,9 @@ class Project:
 
     def sync(self) -> Project:
         if not self.synced:
-            self.uv("sync", "--quiet")
+            # --locked: the uv.lock the render wrote must be there and current,
+            # as the service's CI and Dockerfile require.
+            self.uv("sync", "--locked", "--quiet")
             self.synced = True
         return self
 

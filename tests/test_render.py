@@ -45,6 +45,13 @@ def test_structured_files_parse(project: Project) -> None:
         list(yaml.load_all(path.read_text(), Loader=CloudFormationLoader))
 
 
+@each_variant(*variants_where())
+def test_the_render_is_locked(project: Project) -> None:
+    # Copier's lock task wrote it: `uv sync --locked` (CI, the Dockerfile) accepts it.
+    assert (project.path / "uv.lock").is_file()
+    project.uv("lock", "--check", "--quiet")
+
+
 @each_variant()
 def test_ruff_check_and_format(project: Project) -> None:
     project.sync().uv("run", "ruff", "check", ".")

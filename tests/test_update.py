@@ -382,6 +382,22 @@ def test_check_update_tells_an_old_project_from_a_current_one(
     assert check_update() == 0
 
 
+def test_update_relocks_the_service(releases: Path, tmp_path: Path) -> None:
+    """The team's committed uv.lock, stale once the release changes pyproject.toml, is relocked."""
+    version = list(RELEASED)[-1]
+    project = generate(releases, tmp_path / "service", version)
+    uv = Project(project, {})
+    uv.uv("lock", "--quiet")  # `uv sync` wrote it; this release's lock task did not exist yet
+    commit_all(project, "locked")
+    locked = (project / "uv.lock").read_text()
+
+    update(project)
+
+    # Copier's after-update migration (copier.yml) locked the merged pyproject.toml.
+    assert (project / "uv.lock").read_text() != locked
+    uv.uv("lock", "--check", "--quiet")
+
+
 # ---------------------------------------------------------------------------
 # Answers a service recorded: refused in one line each, with what changed
 # ---------------------------------------------------------------------------
@@ -552,8 +568,9 @@ def test_ids_become_64_bit_and_rows_stay(
     releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
 ) -> None:
     project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    project.uv("lock", "--quiet")  # these releases rendered no uv.lock; `uv sync` wrote one
     with service_database(project.sync(), tmp_path) as database:
-        commit_all(project.path, "locked")  # uv sync wrote uv.lock
+        commit_all(project.path, "locked")
         database.migrate()
         rows = add_items(database, "first", "second")
 
