@@ -27,7 +27,11 @@ os.environ["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), os.enviro
 os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
 # The answers a variant leaves to their defaults, where tests select by them.
-DEFAULT_ANSWERS: dict[str, Any] = {"database": "sqlite", "deploy_target": "gunicorn"}
+DEFAULT_ANSWERS: dict[str, Any] = {
+    "database": "sqlite",
+    "deploy_target": "gunicorn",
+    "ci": "github",
+}
 
 # A covering set of what is buildable today: every valid database, python
 # version, CI provider, catalog choice and CORS shape appears at least once.
@@ -91,6 +95,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "python_version": "3.11",
     },
 }
+
+# ruff check, ruff format --check, mypy strict and its own suite run once per
+# variant: through its CI job where it has one (tests/test_workflows.py), by
+# the template's tests otherwise.
+VARIANTS_WITH_CI = tuple(name for name, answers in VARIANTS.items() if answers.get("ci") != "none")
+VARIANTS_WITHOUT_CI = tuple(name for name in VARIANTS if name not in VARIANTS_WITH_CI)
 
 # Rendered and checked statically only (manifests, templates, Dockerfile): the
 # rest of every database a target accepts, at the cost of a render each.

@@ -6,12 +6,13 @@ import re
 
 import pytest
 
-from .conftest import Project, each_variant, variants_where
+from .conftest import VARIANTS_WITHOUT_CI, Project, each_variant, variants_where
 
 pytestmark = pytest.mark.slow
 
 
-@each_variant()
+# Variants with a CI job run these through it (tests/test_workflows.py).
+@each_variant(*VARIANTS_WITHOUT_CI)
 def test_mypy_strict(project: Project) -> None:
     result = project.sync().uv("run", "mypy")
     assert "Success: no issues found" in result.stdout
@@ -24,7 +25,7 @@ def test_loadtest_is_strictly_typed_against_locust(project: Project) -> None:
     assert "Success: no issues found" in result.stdout
 
 
-@each_variant()
+@each_variant(*VARIANTS_WITHOUT_CI)
 def test_own_test_suite_passes(project: Project) -> None:
     result = project.sync().uv("run", "pytest", "-q", "-p", "no:cacheprovider")
     summary = result.stdout.strip().splitlines()[-1]

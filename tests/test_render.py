@@ -13,7 +13,13 @@ from openapi_spec_validator import validate
 
 from scripts.answers_schema import BACKSTAGE_TEMPLATE
 
-from .conftest import CloudFormationLoader, Project, each_variant, variants_where
+from .conftest import (
+    VARIANTS_WITHOUT_CI,
+    CloudFormationLoader,
+    Project,
+    each_variant,
+    variants_where,
+)
 
 # Jinja that escaped rendering; GitHub's ${{ }} expressions, Mako's ${} and
 # CloudFormation's {{resolve:...}} dynamic references are not Jinja.
@@ -52,7 +58,8 @@ def test_the_render_is_locked(project: Project) -> None:
     project.uv("lock", "--check", "--quiet")
 
 
-@each_variant()
+# Variants with a CI job run these through it (tests/test_workflows.py).
+@each_variant(*VARIANTS_WITHOUT_CI)
 def test_ruff_check_and_format(project: Project) -> None:
     project.sync().uv("run", "ruff", "check", ".")
     project.uv("run", "ruff", "format", "--check", ".")
