@@ -21,6 +21,7 @@ from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
+from .workflows import failed, github_job, gitlab_job
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -396,6 +397,97 @@ def test_update_relocks_the_service(releases: Path, tmp_path: Path) -> None:
     # Copier's after-update migration (copier.yml) locked the merged pyproject.toml.
     assert (project / "uv.lock").read_text() != locked
     uv.uv("lock", "--check", "--quiet")
+
+
+# ---------------------------------------------------------------------------
+# The scheduled job: the update proposed as a pull request / merge request
+# ---------------------------------------------------------------------------
+TEAM_HEALTH_NOTE = "\n# The team's note on the probes.\n"
+# Records the push options a push carried, as GitLab reads them.
+POST_RECEIVE = r"""#!/bin/sh
+i=0
+while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do
+    eval "value=\$GIT_PUSH_OPTION_$i"
+    printf '%s\n' "$value" >> push-options.txt
+    i=$((i + 1))
+done
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_scheduled_job_pushes_the_update_with_its_conflicts_listed(
+    releases: Path, tmp_path: Path, ci: str
+) -> None:
+    """Its steps up to the pull request (GitHub's API), against a bare repository as origin."""
+    template = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(releases), str(template))
+    project = tmp_path / "service"
+    render(template, project, NEXT, **REQUIRED, ci=ci)
+    git(project, "init", "--quiet", "--initial-branch", "main")
+    commit_all(project, f"generated from {NEXT}")
+    health = project / "src/orders_api/health.py"
+    health.write_text(health.read_text() + TEAM_HEALTH_NOTE)
+    commit_all(project, "a note of ours")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(origin))
+    git(origin, "config", "receive.advertisePushOptions", "true")
+    (origin / "hooks/post-receive").write_text(POST_RECEIVE)
+    (origin / "hooks/post-receive").chmod(0o755)
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "--quiet", "origin", "main")
+
+    # The template releases a change to the very lines the team added to.
+    template_health = template / "template/src/{{ package_name }}/health.py"
+    template_health.write_text(template_health.read_text() + TEMPLATE_CHANGE)
+    git(template, "commit", "--quiet", "-am", "template change")
+    git(template, "tag", "99.99.0")
+
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    env = Project(project, {}).env
+    if ci == "github":
+        job = github_job(project / ".github/workflows/template-update.yml", "update")
+        results = job.run(project, env, until="Open or refresh the pull request", temp=runner_temp)
+        description = (runner_temp / "pr-body.md").read_text()
+    else:
+        job = gitlab_job(project / ".gitlab-ci.yml", "template-update")
+        # GitLab's push URL, with the job's token, is the bare repository here.
+        push_url = "https://template-update:glpat-test@gitlab.example.com/team/service.git"
+        env |= {
+            "TEMPLATE_UPDATE_TOKEN": "glpat-test",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
+            "GIT_CONFIG_VALUE_0": push_url,
+        }
+        results = job.run(project, env, temp=runner_temp)
+        options = (origin / "push-options.txt").read_text().splitlines()
+        assert "merge_request.create" in options
+        assert "merge_request.target=main" in options
+        assert "merge_request.title=Update to template release 99.99.0" in options
+        [description] = [o for o in options if o.startswith("merge_request.description=")]
+    assert failed(results) == ""
+
+    branch = "template-update"
+    answers = git(origin, "show", f"{branch}:.copier-answers.yml")
+    assert "_commit: 99.99.0" in answers
+    pushed_health = git(origin, "show", f"{branch}:src/orders_api/health.py")
+    assert "<<<<<<< before updating" in pushed_health
+    assert TEAM_HEALTH_NOTE.strip() in pushed_health
+    assert TEMPLATE_CHANGE.strip() in pushed_health
+    assert "src/orders_api/health.py" in description
+    assert "99.99.0" in description
+    # The branch is locked: its uv.lock is the one `uv lock` keeps.
+    checkout = tmp_path / "proposed"
+    git(tmp_path, "clone", "--quiet", "--branch", branch, str(origin), str(checkout))
+    Project(checkout, {}).uv("lock", "--check", "--quiet")
+    # The run is repeatable: next week's refreshes the same branch.
+    git(project, "switch", "--quiet", "main")
+    if ci == "github":
+        again = job.run(project, env, until="Open or refresh the pull request", temp=runner_temp)
+    else:
+        again = job.run(project, env, temp=runner_temp)
+    assert failed(again) == ""
 
 
 # ---------------------------------------------------------------------------

@@ -121,61 +121,79 @@ class Job:
         *,
         until: str | None = None,
         secrets: Mapping[str, str] | None = None,
+        temp: Path | None = None,
         timeout: float = 900,
     ) -> list[StepResult]:
-        """Run the steps in order, before the one named ``until``; stop at the first failure."""
+        """Run the steps in order, before the one named ``until``; stop at the first failure.
+
+        ``temp`` is the runner's temporary directory (RUNNER_TEMP, CI_BUILDS_DIR),
+        kept for the caller to read when given.
+        """
+        if temp is not None:
+            return self._run(checkout, base_env, until, secrets or {}, temp, timeout)
+        with tempfile.TemporaryDirectory(prefix="runner-") as scratch:
+            return self._run(checkout, base_env, until, secrets or {}, Path(scratch), timeout)
+
+    def _run(
+        self,
+        checkout: Path,
+        base_env: Mapping[str, str],
+        until: str | None,
+        secrets: Mapping[str, str],
+        temp: Path,
+        timeout: float,
+    ) -> list[StepResult]:
         results: list[StepResult] = []
         outputs: dict[str, dict[str, str]] = {}
-        with tempfile.TemporaryDirectory(prefix="runner-") as temp:
-            env = {
-                **{k: v for k, v in base_env.items() if not k.startswith("TEST_")},
-                **provider_env(self.provider, checkout, Path(temp)),
+        env = {
+            **{k: v for k, v in base_env.items() if not k.startswith("TEST_")},
+            **provider_env(self.provider, checkout, temp),
+        }
+        env.update(self.mapped_env())
+        for index, step in enumerate(self.steps):
+            if until is not None and step.name == until:
+                break
+            context = Context(outputs, env, dict(secrets), temp)
+            if step.condition and not truthy(context.evaluate(step.condition)):
+                results.append(StepResult(step.name, 0, "", skipped=True))
+                continue
+            if step.uses:
+                results.append(StepResult(step.name, 0, KNOWN_ACTIONS[action(step.uses)]))
+                continue
+            output_file = temp / f"output-{index}"
+            env_file = temp / f"env-{index}"
+            output_file.touch()
+            env_file.touch()
+            step_env = {
+                **env,
+                **{
+                    key: rewrite_urls(context.substitute(value), self.servers)
+                    for key, value in step.env.items()
+                },
+                "GITHUB_OUTPUT": str(output_file),
+                "GITHUB_ENV": str(env_file),
             }
-            env.update(self.mapped_env())
-            for index, step in enumerate(self.steps):
-                if until is not None and step.name == until:
-                    break
-                context = Context(outputs, env, dict(secrets or {}), Path(temp))
-                if step.condition and not truthy(context.evaluate(step.condition)):
-                    results.append(StepResult(step.name, 0, "", skipped=True))
-                    continue
-                if step.uses:
-                    results.append(StepResult(step.name, 0, KNOWN_ACTIONS[action(step.uses)]))
-                    continue
-                output_file = Path(temp) / f"output-{index}"
-                env_file = Path(temp) / f"env-{index}"
-                output_file.touch()
-                env_file.touch()
-                step_env = {
-                    **env,
-                    **{
-                        key: rewrite_urls(context.substitute(value), self.servers)
-                        for key, value in step.env.items()
-                    },
-                    "GITHUB_OUTPUT": str(output_file),
-                    "GITHUB_ENV": str(env_file),
-                }
-                script = Path(temp) / f"step-{index}.sh"
-                script.write_text(context.substitute(step.run))
-                cwd = checkout / context.substitute(step.working_directory)
-                completed = subprocess.run(
-                    [*self.shell, str(script)],
-                    cwd=cwd,
-                    env=step_env,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                    check=False,
-                )
-                results.append(
-                    StepResult(step.name, completed.returncode, completed.stdout + completed.stderr)
-                )
-                if completed.returncode != 0:
-                    break
-                if step.id:
-                    outputs[step.id] = key_values(output_file.read_text())
-                env.update(key_values(env_file.read_text()))
+            script = temp / f"step-{index}.sh"
+            script.write_text(context.substitute(step.run))
+            cwd = checkout / context.substitute(step.working_directory)
+            completed = subprocess.run(
+                [*self.shell, str(script)],
+                cwd=cwd,
+                env=step_env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            results.append(
+                StepResult(step.name, completed.returncode, completed.stdout + completed.stderr)
+            )
+            if completed.returncode != 0:
+                break
+            if step.id:
+                outputs[step.id] = key_values(output_file.read_text())
+            env.update(key_values(env_file.read_text()))
         return results
 
 
