@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
+from .test_interactive import ESCAPES, Terminal
 from .workflows import failed, github_job, gitlab_job
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
@@ -312,6 +314,11 @@ def test_rejected_hunks_are_refused_by_the_rej_hook(releases: Path, tmp_path: Pa
     update(project, conflict="rej")
 
     assert conflicts(project) == ["src/orders_api/settings.py.rej"]
+    # As docs/releases.md says: the file is the release's, and the .rej holds
+    # the team's edit that could not be applied (deleting it unread loses it).
+    assert "Field(default=8.0, ge=0)" not in settings.read_text()
+    rejected = (project / "src/orders_api/settings.py.rej").read_text()
+    assert "+    shutdown_drain_seconds: float = Field(default=8.0, ge=0)" in rejected
     # The generated config's own hook, run by pre-commit itself; the other
     # hooks are left out because they would be fetched from GitHub.
     config = tmp_path / "pre-commit-config.yaml"
@@ -488,6 +495,95 @@ def test_the_scheduled_job_pushes_the_update_with_its_conflicts_listed(
     else:
         again = job.run(project, env, temp=runner_temp)
     assert failed(again) == ""
+
+
+# ---------------------------------------------------------------------------
+# The README's quick start, and the generated README's update command, as written
+# ---------------------------------------------------------------------------
+def sh_block(markdown: str, heading: str) -> list[str]:
+    """The commands of the first ```sh block under ``heading``, continuation lines joined."""
+    section = markdown.split(f"\n{heading}\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=Project(cwd, {}).env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def at_a_terminal_with_every_default(command: str, cwd: Path) -> tuple[int, str]:
+    """Run ``command`` on a pseudo-terminal, pressing Enter at each of Copier's prompts."""
+    terminal = Terminal("bash", "-c", command, cwd=cwd)
+    answered = 0
+    try:
+        while True:
+            ready, _, _ = select.select([terminal.master], [], [], 300)
+            if not ready:
+                pytest.fail(f"{command} stopped responding:\n{terminal.screen[-3000:]}")
+            try:
+                terminal.raw += os.read(terminal.master, 65536)
+            except OSError:  # the program exited and closed the terminal
+                break
+            terminal.screen = ESCAPES.sub(b"", terminal.raw).decode(errors="replace")
+            # Copier marks each question with 🎤; Enter keeps the recorded answer.
+            while answered < terminal.screen.count("🎤"):
+                terminal.type("\r")
+                answered += 1
+        return terminal.process.wait(timeout=60), terminal.screen
+    finally:
+        terminal.close()
+
+
+@pytest.mark.slow
+def test_the_quick_start_makes_a_service_that_updates_as_its_readme_says(
+    releases: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "fastapi-golden-path"  # "from a clone of this repository"
+    git(tmp_path, "clone", "--quiet", str(releases), str(clone))
+    [quick_start] = sh_block((ROOT / "README.md").read_text(), "## Quick start")
+    copy, separator, rest = quick_start.partition(" && cd ../orders-api && ")
+    assert separator
+    assert rest == "uv sync && make run"  # make run serves until stopped: not run here
+    copied = shell(copy, clone)
+    assert copied.returncode == 0, copied.stderr
+    service = tmp_path / "orders-api"
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(clone)
+    assert answers["_commit"] == NEXT
+    synced = shell("uv sync --locked", service)  # its lock came with it
+    assert synced.returncode == 0, synced.stderr
+    git(service, "init", "--quiet")
+    commit_all(service, "generated")
+
+    check_update, update_line = sh_block(
+        (service / "README.md").read_text(), "## Keeping up with the template"
+    )
+    assert check_update.endswith("copier check-update")
+    assert shell(check_update, service).returncode == 0
+    assert "up-to-date" in shell(check_update, service).stdout
+
+    health = clone / "template/src/{{ package_name }}/health.py"
+    health.write_text(health.read_text() + TEMPLATE_CHANGE)
+    git(clone, "commit", "--quiet", "-am", "template change")
+    git(clone, "tag", "99.99.0")
+    assert "latest version is 99.99.0" in shell(check_update, service).stdout
+
+    assert update_line.endswith("copier update --trust")
+    status, screen = at_a_terminal_with_every_default(update_line, service)
+    assert status == 0, screen[-3000:]
+    assert "_commit: 99.99.0" in (service / ".copier-answers.yml").read_text()
+    assert (service / "src/orders_api/health.py").read_text().endswith(TEMPLATE_CHANGE)
+    assert conflicts(service) == []
+    assert shell("uv lock --check", service).returncode == 0
 
 
 # ---------------------------------------------------------------------------
