@@ -62,7 +62,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # Every valid queue x broker pair, spread over the databases.
     "arq": {"queue": "arq", "database": "postgresql", "python_version": "3.11"},
     "celery-redis": {"queue": "celery", "broker": "redis", "tracing": False},
-    "celery-rabbitmq": {"queue": "celery", "broker": "rabbitmq", "database": "mysql"},
+    # GitLab CI with service containers: its check job runs on loopback too.
+    "celery-rabbitmq": {
+        "queue": "celery",
+        "broker": "rabbitmq",
+        "database": "mysql",
+        "ci": "gitlab",
+    },
     "dramatiq-redis": {
         "queue": "dramatiq",
         "broker": "redis",
@@ -110,6 +116,7 @@ RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
         "db_pooler": "pgbouncer",
         "deploy_target": "kubernetes",
         "max_replicas": 40,
+        "ci": "gitlab",
     },
     "kubernetes-rds-proxy": {
         "database": "postgresql",
