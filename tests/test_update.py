@@ -488,13 +488,27 @@ def test_the_scheduled_job_pushes_the_update_with_its_conflicts_listed(
     checkout = tmp_path / "proposed"
     git(tmp_path, "clone", "--quiet", "--branch", branch, str(origin), str(checkout))
     Project(checkout, {}).uv("lock", "--check", "--quiet")
-    # The run is repeatable: next week's refreshes the same branch.
-    git(project, "switch", "--quiet", "main")
-    if ci == "github":
-        again = job.run(project, env, until="Open or refresh the pull request", temp=runner_temp)
-    else:
-        again = job.run(project, env, temp=runner_temp)
-    assert failed(again) == ""
+
+    def next_week() -> None:
+        git(project, "switch", "--quiet", "main")
+        if ci == "github":
+            again = job.run(
+                project, env, until="Open or refresh the pull request", temp=runner_temp
+            )
+        else:
+            again = job.run(project, env, temp=runner_temp)
+        assert failed(again) == ""
+
+    # Next week, the same release: the branch (and what the team merged on it) stays.
+    proposed = git(origin, "rev-parse", branch)
+    next_week()
+    assert git(origin, "rev-parse", branch) == proposed
+    # A newer release refreshes it.
+    template_health.write_text(template_health.read_text() + "# And one more.\n")
+    git(template, "commit", "--quiet", "-am", "another template change")
+    git(template, "tag", "99.99.1")
+    next_week()
+    assert "_commit: 99.99.1" in git(origin, "show", f"{branch}:.copier-answers.yml")
 
 
 # ---------------------------------------------------------------------------
