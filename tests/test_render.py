@@ -261,7 +261,9 @@ def test_queue_worker_is_wired_everywhere(project: Project) -> None:
     env_example = (project.path / ".env.example").read_text()
     for variable in ("BROKER_URL", "WORKER_QUEUE", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT"):
         assert f"\n{variable}=" in env_example
-    assert (project.path / "migrations/versions/20260102_0002_add_items_processed_at.py").exists()
+    assert (
+        project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
+    ).exists()
 
 
 def test_variants_cover_every_buildable_choice() -> None:
