@@ -81,7 +81,7 @@ class SchemaVersion:
         return cls(frozenset(script.get_heads()), known)
 
     def compare(self, database_heads: Iterable[str]) -> str:
-        """"current" or "ahead"; raises SchemaBehindError when migrations are missing."""
+        """Current or ahead (of this code); raises SchemaBehindError when migrations are missing."""
         renames = renamed(self.known)
         found = frozenset(renames.get(head, head) for head in database_heads)
         if found - self.known:
