@@ -142,9 +142,9 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (package / "gunicorn_worker.py").exists() == (target == "gunicorn")
     assert (package / "serve.py").exists() == (target != "gunicorn")
     assert (project.path / "deploy/k8s").exists() == (target == "kubernetes")
-    assert (project.path / "deploy/k8s/base/migrate-job.yaml").exists() == (
-        target == "kubernetes" and has_database
-    )
+    # Migrations run in the pods' init containers: no Job to delete between releases.
+    assert not (project.path / "deploy/k8s/base/migrate-job.yaml").exists()
+    assert (package / "schema_version.py").exists() == has_database
     assert (package / "lambda_handler.py").exists() == (target == "lambda")
     assert (project.path / "template.yaml").exists() == (target == "lambda")
     assert (project.path / "tests/test_lambda_handler.py").exists() == (target == "lambda")
