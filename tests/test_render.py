@@ -217,13 +217,23 @@ def test_openapi_document_is_valid_and_names_the_service(project: Project) -> No
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-@each_variant("default")
+@each_variant("default", "postgresql", "no-database")
 def test_systemd_unit(project: Project) -> None:
     unit = (project.path / "deploy/gunicorn/orders-api.service").read_text()
     assert "ExecStart=/opt/orders-api/.venv/bin/gunicorn -c gunicorn.conf.py" in unit
     assert "KillMode=mixed" in unit
     stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
     assert stop > 30  # above the default GRACEFUL_TIMEOUT
+    # The migrations run before the code that needs them: on start, and on reload before HUP.
+    migrate = f"/opt/orders-api/.venv/bin/python -m {project.package}.migrate"
+    lines = unit.splitlines()
+    reload = [line.removeprefix("ExecReload=") for line in lines if line.startswith("ExecReload=")]
+    if project.answers.get("database", "sqlite") == "none":
+        assert "ExecStartPre=" not in unit
+        assert reload == ["/bin/kill -s HUP $MAINPID"]
+    else:
+        assert f"ExecStartPre={migrate}" in lines
+        assert reload == [migrate, "/bin/kill -s HUP $MAINPID"]
 
 
 @each_variant("no-database")
