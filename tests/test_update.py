@@ -21,6 +21,7 @@ from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
+from .test_deploy import immutable_changes, kustomize_directory, release_overlay
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -708,3 +709,25 @@ def test_a_team_revision_on_the_0_2_0_queue_revision_follows_its_new_id(
             project.bin("pytest"), "-q", "-p", "no:cacheprovider", "tests/test_migrations.py"
         )
         assert " passed" in checked.stdout
+
+
+# ---------------------------------------------------------------------------
+# Deploying again: the next release's manifests apply over the last one's
+# ---------------------------------------------------------------------------
+def test_the_next_release_s_overlay_applies_over_0_2_0_s(releases: Path, tmp_path: Path) -> None:
+    """Over what 0.2.0 deployed, and then over itself with a new image: nothing immutable changes.
+
+    0.2.0's fixed-name migration Job could not take a new image: the check names it.
+    """
+    answers = {"database": "postgresql", "queue": "celery", "deploy_target": "kubernetes"}
+    old = generate(releases, tmp_path / "old", "0.2.0", **answers)
+    new = generate(releases, tmp_path / "new", NEXT, **answers)
+    prod = "deploy/k8s/overlays/prod"
+    deployed = kustomize_directory(old / prod)
+    old_again = kustomize_directory(release_overlay(old, tmp_path / "old-k8s", "0.1.1"))
+    assert immutable_changes(deployed, old_again) == ["Job/orders-api-migrate: spec.template"]
+
+    following = kustomize_directory(new / prod)
+    assert immutable_changes(deployed, following) == []
+    again = kustomize_directory(release_overlay(new, tmp_path / "new-k8s", "0.1.1"))
+    assert immutable_changes(following, again) == []
