@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
@@ -29,8 +29,11 @@ from sqlalchemy.types import TypeEngine
 
 from . import dialect
 from .errors import ServiceUnavailableError, describe
-from .schema_version import SchemaVersion
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # Alembic is imported only where the schema is checked (lifespan.py).
+    from .schema_version import SchemaVersion
 
 log = structlog.stdlib.get_logger(__name__)
 
