@@ -7,10 +7,11 @@ is explicit and comes from Settings, whose defaults come from the capacity plan.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,6 +94,7 @@ class Database:
     # What /readyz compares the database's migrations with; the lifespan sets
     # it (a worker's Database has no /readyz).
     schema: SchemaVersion | None = None
+    _schema_check: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -120,7 +122,12 @@ class Database:
         """
         await dialect.check_storage(self.settings)
         if self.schema is not None and self.schema.state is None:
-            await self._check_schema(self.schema)
+            # One check at a time, shielded: a probe that gives up at
+            # READINESS_TIMEOUT leaves it running for the next one to use.
+            if self._schema_check is None or self._schema_check.done():
+                self._schema_check = asyncio.create_task(self._check_schema(self.schema))
+                self._schema_check.add_done_callback(_retrieve_error)
+            await asyncio.shield(self._schema_check)
         answered = time.monotonic() - self.answered_at
         if self.answered_at > self.failed_at and answered < self.settings.readiness_timeout:
             return {**self.status(), "answered_seconds_ago": round(answered, 3)}
@@ -158,7 +165,15 @@ class Database:
         return status
 
     async def dispose(self) -> None:
+        if self._schema_check is not None:
+            self._schema_check.cancel()
         await self.engine.dispose()
+
+
+def _retrieve_error(task: asyncio.Task[None]) -> None:
+    # The probe that awaited it reported the error; one that gave up did not need it.
+    if not task.cancelled():
+        task.exception()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
