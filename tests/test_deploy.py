@@ -96,7 +96,10 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
             *(["Job"] if has_database else []),
             "NetworkPolicy",
             "PodDisruptionBudget",
+            *(["PodDisruptionBudget"] if has_queue else []),
             "Service",
+            "ServiceAccount",
+            *(["ServiceAccount"] if has_queue else []),
         ]
         assert kinds == expected
         for item in objects:
@@ -136,6 +139,33 @@ def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
     # Every skip is one of the reasoned annotations on the objects.
     skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}
     assert skipped <= {"CKV_K8S_43", "CKV_K8S_35"}
+
+
+def assert_own_service_account(
+    objects: list[dict[str, Any]], pod: dict[str, Any], component: str
+) -> None:
+    """The pod runs as a ServiceAccount of its component's own, which mounts no token."""
+    [account] = [
+        item
+        for item in objects
+        if item["kind"] == "ServiceAccount"
+        and item["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert account["automountServiceAccountToken"] is False
+
+
+def assert_disruption_budget(objects: list[dict[str, Any]], component: str) -> None:
+    """A PodDisruptionBudget lets node drains evict the component's pods one at a time."""
+    pods = workload(objects, component)["spec"]["template"]["metadata"]["labels"]
+    [budget] = [
+        item["spec"]
+        for item in objects
+        if item["kind"] == "PodDisruptionBudget"
+        and item["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert budget["maxUnavailable"] == 1
+    assert budget["selector"]["matchLabels"].items() <= pods.items()
 
 
 @each_variant(*KUBERNETES)
@@ -178,6 +208,7 @@ def test_pod_probes_grace_and_security(project: Project) -> None:
 
     # The restricted profile, a read-only root and a writable /tmp.
     assert pod["automountServiceAccountToken"] is False
+    assert_own_service_account(objects, pod, "web")
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = container["securityContext"]
@@ -277,6 +308,11 @@ def test_worker_deployment_runs_the_planned_workers(project: Project) -> None:
     assert pod["terminationGracePeriodSeconds"] == derived["worker_stop_seconds"]
     assert pod["terminationGracePeriodSeconds"] > derived["worker_shutdown_seconds"]
     assert "lifecycle" not in container
+    assert_disruption_budget(objects, "worker")
+    assert_disruption_budget(objects, "web")
+    # Each workload its own identity: the web's ServiceAccount is not the worker's.
+    assert_own_service_account(objects, pod, "worker")
+    assert pod["serviceAccountName"] != web["serviceAccountName"]
 
     # The web pod's security, and both URLs only as Secret references, in both pods.
     assert pod["securityContext"] == web["securityContext"]
