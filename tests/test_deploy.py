@@ -330,6 +330,21 @@ def test_dockerfile_passes_hadolint(project: Project) -> None:
     run_tool(project, str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile")
 
 
+@each_variant(*EVERY_VARIANT)
+def test_dockerfile_policy_scan_finds_nothing(project: Project) -> None:
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--file", "Dockerfile", "--framework", "dockerfile"),
+        *("--skip-download", "--output", "json"),
+        timeout=600,
+    )
+    report = json.loads(output)
+    assert report["summary"]["failed"] == 0, report["results"]["failed_checks"]
+    passed = {check["check_id"] for check in report["results"]["passed_checks"]}
+    assert "CKV_DOCKER_2" in passed  # a HEALTHCHECK (tests/test_serve.py runs it)
+
+
 LAMBDA = variants_where(deploy_target="lambda")
 
 

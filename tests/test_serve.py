@@ -538,3 +538,24 @@ def test_two_services_on_one_host_each_have_their_own_control_socket_or_none(
             assert control(project, socket)["pid"] == server.process.pid
             assert socket.is_socket()
         assert not (home / ".gunicorn").exists()  # the third opened none
+
+
+def container_healthcheck(project: Project, server: Server) -> subprocess.CompletedProcess[str]:
+    """The Dockerfile's HEALTHCHECK command, run next to the server as Docker runs it."""
+    dockerfile = (project.path / "Dockerfile").read_text().replace("\\\n", "")
+    [command] = re.findall(r"^HEALTHCHECK .* CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    port = server.base_url.rsplit(":", 1)[1]
+    return project.run(*json.loads(command), env={"PORT": port}, check=False)
+
+
+@each_variant("default")
+def test_the_container_healthcheck_asks_livez_of_gunicorn(project: Project, server: Server) -> None:
+    assert container_healthcheck(project, server).returncode == 0
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    assert container_healthcheck(project, server).returncode != 0  # nothing answers
+
+
+@each_variant("kubernetes")
+def test_the_container_healthcheck_asks_livez_of_the_pod(project: Project, pod: Server) -> None:
+    assert container_healthcheck(project, pod).returncode == 0
