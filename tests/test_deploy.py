@@ -113,6 +113,15 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
 
 
 @each_variant(*KUBERNETES)
+def test_the_runbook_states_the_oldest_kubernetes_the_manifests_validate_for(
+    project: Project,
+) -> None:
+    oldest = ".".join(KUBERNETES_VERSIONS[0].split(".")[:2])
+    runbook = (project.path / "docs/runbook-kubernetes.md").read_text()
+    assert f"The manifests need Kubernetes {oldest} or later" in runbook
+
+
+@each_variant(*KUBERNETES)
 def test_every_name_and_label_fits_a_dns_label(project: Project) -> None:
     """Names, namespaces and label values fit 63 characters, ConfigMap hashes included."""
     for overlay in OVERLAYS:
