@@ -165,7 +165,10 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
             "HorizontalPodAutoscaler",
             "NetworkPolicy",
             "PodDisruptionBudget",
+            *(["PodDisruptionBudget"] if has_queue else []),
             "Service",
+            "ServiceAccount",
+            *(["ServiceAccount"] if has_queue else []),
         ]
         assert kinds == expected
         for item in objects:
@@ -176,6 +179,15 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
                 kubernetes_validate.validate(item, version, strict=True)
         # Never a secret value: the Deployment references a Secret made out of band.
         assert "Secret" not in kinds
+
+
+@each_variant(*KUBERNETES)
+def test_the_runbook_states_the_oldest_kubernetes_the_manifests_validate_for(
+    project: Project,
+) -> None:
+    oldest = ".".join(KUBERNETES_VERSIONS[0].split(".")[:2])
+    runbook = (project.path / "docs/runbook-kubernetes.md").read_text()
+    assert f"The manifests need Kubernetes {oldest} or later" in runbook
 
 
 @each_variant(*KUBERNETES)
@@ -205,6 +217,33 @@ def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
     # Every skip is one of the reasoned annotations on the objects.
     skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}
     assert skipped <= {"CKV_K8S_43", "CKV_K8S_35"}
+
+
+def assert_own_service_account(
+    objects: list[dict[str, Any]], pod: dict[str, Any], component: str
+) -> None:
+    """The pod runs as a ServiceAccount of its component's own, which mounts no token."""
+    [account] = [
+        item
+        for item in objects
+        if item["kind"] == "ServiceAccount"
+        and item["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert account["automountServiceAccountToken"] is False
+
+
+def assert_disruption_budget(objects: list[dict[str, Any]], component: str) -> None:
+    """A PodDisruptionBudget lets node drains evict the component's pods one at a time."""
+    pods = workload(objects, component)["spec"]["template"]["metadata"]["labels"]
+    [budget] = [
+        item["spec"]
+        for item in objects
+        if item["kind"] == "PodDisruptionBudget"
+        and item["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert budget["maxUnavailable"] == 1
+    assert budget["selector"]["matchLabels"].items() <= pods.items()
 
 
 @each_variant(*KUBERNETES)
@@ -247,6 +286,7 @@ def test_pod_probes_grace_and_security(project: Project) -> None:
 
     # The restricted profile, a read-only root and a writable /tmp.
     assert pod["automountServiceAccountToken"] is False
+    assert_own_service_account(objects, pod, "web")
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = container["securityContext"]
@@ -388,6 +428,11 @@ def test_worker_deployment_runs_the_planned_workers(project: Project) -> None:
     assert pod["terminationGracePeriodSeconds"] == derived["worker_stop_seconds"]
     assert pod["terminationGracePeriodSeconds"] > derived["worker_shutdown_seconds"]
     assert "lifecycle" not in container
+    assert_disruption_budget(objects, "worker")
+    assert_disruption_budget(objects, "web")
+    # Each workload its own identity: the web's ServiceAccount is not the worker's.
+    assert_own_service_account(objects, pod, "worker")
+    assert pod["serviceAccountName"] != web["serviceAccountName"]
 
     # The web pod's security, and both URLs only as Secret references, in both pods.
     assert pod["securityContext"] == web["securityContext"]
@@ -403,6 +448,21 @@ def test_worker_deployment_runs_the_planned_workers(project: Project) -> None:
 @each_variant(*EVERY_VARIANT)
 def test_dockerfile_passes_hadolint(project: Project) -> None:
     run_tool(project, str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile")
+
+
+@each_variant(*EVERY_VARIANT)
+def test_dockerfile_policy_scan_finds_nothing(project: Project) -> None:
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--file", "Dockerfile", "--framework", "dockerfile"),
+        *("--skip-download", "--output", "json"),
+        timeout=600,
+    )
+    report = json.loads(output)
+    assert report["summary"]["failed"] == 0, report["results"]["failed_checks"]
+    passed = {check["check_id"] for check in report["results"]["passed_checks"]}
+    assert "CKV_DOCKER_2" in passed  # a HEALTHCHECK (tests/test_serve.py runs it)
 
 
 LAMBDA = variants_where(deploy_target="lambda")

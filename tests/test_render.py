@@ -332,6 +332,25 @@ def test_variants_cover_every_buildable_choice() -> None:
 pytestmark = pytest.mark.slow
 
 
+def assert_compose_pgbouncer_fronts_the_database(compose: dict[str, Any]) -> None:
+    """compose.yaml's PgBouncer: a fixed tag, the db's account, SCRAM, on 6432."""
+    db, pgbouncer = compose["services"]["db"], compose["services"]["pgbouncer"]
+    name, tag = pgbouncer["image"].rsplit(":", 1)
+    assert name == "edoburu/pgbouncer"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+-p\d+", tag)  # a build of a release, not `latest`
+    environment = pgbouncer["environment"]
+    assert environment["DB_HOST"] == "db"
+    assert environment["DB_USER"] == db["environment"]["POSTGRES_USER"]
+    assert environment["DB_PASSWORD"] == db["environment"]["POSTGRES_PASSWORD"]
+    # PostgreSQL 14+ stores SCRAM verifiers, which an md5 userlist cannot log in with.
+    assert int(db["image"].split(":")[1].split(".")[0]) >= 14
+    assert environment["AUTH_TYPE"] == "scram-sha-256"
+    assert environment["POOL_MODE"] == "transaction"
+    assert pgbouncer["ports"] == [f"127.0.0.1:{environment['LISTEN_PORT']}:6432"]
+    assert pgbouncer["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "6432" in pgbouncer["healthcheck"]["test"]
+
+
 @each_variant("postgresql", "pgbouncer", "rds-proxy", "mysql")
 def test_server_database_settings_and_compose(project: Project) -> None:
     answers = project.answers
@@ -347,6 +366,8 @@ def test_server_database_settings_and_compose(project: Project) -> None:
         assert "statement_cache_size" in dialect
         assert ("pgbouncer" in compose["services"]) == (pooler == "pgbouncer")
         assert ":6432/" in settings if pooler == "pgbouncer" else ":5432/" in settings
+        if pooler == "pgbouncer":
+            assert_compose_pgbouncer_fronts_the_database(compose)
         if pooler == "rds_proxy":
             assert "db_pool_recycle: int = 1500" in settings
     else:

@@ -8,17 +8,22 @@ complete, and the server must exit within its graceful timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import select
 import signal
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -382,3 +387,175 @@ def test_a_fresh_pod_logs_no_blocked_loop_on_its_first_requests(pod: Server) -> 
     first_requests(pod)
     time.sleep(0.5)
     assert '"event": "event loop blocked"' not in pod.log.read_text()
+
+
+# The service's own gunicorn.conf.py, with the workers a reload forks booting
+# slowly on purpose: post_worker_init runs in a new worker before it serves.
+SLOW_BOOT_CONF = """
+import time
+from pathlib import Path
+
+_conf = Path("gunicorn.conf.py").resolve()
+exec(compile(_conf.read_text(), str(_conf), "exec"))
+
+
+def post_worker_init(worker):
+    if worker.age > workers:  # not the first generation: forked by the reload
+        time.sleep({seconds})
+"""
+BOOT_SECONDS = 3
+
+
+class Load:
+    """Keep-alive clients, each on a thread, until stopped (or a bound is reached).
+
+    Counts every answer by status and every failure by exception type: a reset
+    or a cut connection is ``RemoteProtocolError``/``ReadError``.
+    """
+
+    def __init__(self, base_url: str, clients: int = 3, limit: int = 200_000) -> None:
+        self.results: Counter[int | str] = Counter()
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._limit = limit
+        self._deadline = time.monotonic() + 180  # the loops end by themselves
+        self._threads = [
+            threading.Thread(target=self._client, args=(base_url,)) for _ in range(clients)
+        ]
+
+    def _client(self, base_url: str) -> None:
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            while not self._stop.is_set() and time.monotonic() < self._deadline:
+                try:
+                    result: int | str = client.get("/livez").status_code
+                except httpx.HTTPError as error:
+                    result = type(error).__name__
+                with self._changed:
+                    self.results[result] += 1
+                    self._changed.notify_all()
+                    if self.results.total() >= self._limit:
+                        self._stop.set()
+
+    def wait_for_answers(self, more: int) -> None:
+        """Until ``more`` requests beyond those answered so far are answered 200."""
+        with self._changed:
+            target = self.results[200] + more
+            self._changed.wait_for(
+                lambda: self.results[200] >= target or self._stop.is_set(), timeout=120
+            )
+        assert self.results[200] >= target, self.results
+
+    def __enter__(self) -> Self:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def wait_for_exit(pids: Iterable[int], timeout: float = 120) -> None:
+    """Until every process in ``pids`` has exited: a pidfd turns readable when it does."""
+    pidfds = [os.pidfd_open(pid) for pid in pids]
+    try:
+        deadline = time.monotonic() + timeout
+        waiting = set(pidfds)
+        while waiting and (left := deadline - time.monotonic()) > 0:
+            exited, _, _ = select.select(list(waiting), [], [], left)
+            waiting -= set(exited)
+        assert not waiting, "a process did not exit"
+    finally:
+        for pidfd in pidfds:
+            os.close(pidfd)
+
+
+@each_variant("default")
+def test_a_reload_under_load_drops_nothing_while_new_workers_boot(
+    project: Project, tmp_path: Path
+) -> None:
+    conf = tmp_path / "slow_boot.conf.py"
+    conf.write_text(SLOW_BOOT_CONF.format(seconds=BOOT_SECONDS))
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "MAX_REQUESTS": "0",  # no recycled worker among the reload's
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    command = [project.bin("gunicorn"), "-c", str(conf), "slow_app:app"]
+    with serving(project, tmp_path, command, env, WORKERS) as server, Load(server.base_url) as load:
+        old = server.workers()
+        load.wait_for_answers(100)
+        server.process.send_signal(signal.SIGHUP)
+        wait_for_exit(old)
+        load.wait_for_answers(100)  # served by the new workers alone
+        new = server.workers()
+    assert load.results == Counter({200: load.results[200]}), load.results
+    assert len(new) == WORKERS
+    assert not set(new) & set(old)
+    # Each old worker starts draining only once a new one serves in its place.
+    serving_line, draining_line = (
+        "worker serving: the old worker drains now",
+        "SIGTERM received: draining",
+    )
+    events = [json.loads(line)["event"] for line in server.log.read_text().splitlines()]
+    handover = [event for event in events if event in (serving_line, draining_line)]
+    assert handover.count(serving_line) == handover.count(draining_line) == WORKERS, handover
+    for seen in range(len(handover)):
+        assert handover[:seen].count(draining_line) <= handover[:seen].count(serving_line), handover
+
+
+def control(project: Project, socket: Path) -> dict[str, object]:
+    """gunicornc's `show stats` through ``socket``, as JSON."""
+    shown = project.run(project.bin("gunicornc"), "-s", str(socket), "-c", "show stats", "-j")
+    return dict(json.loads(shown.stdout))
+
+
+@each_variant("default")
+def test_two_services_on_one_host_each_have_their_own_control_socket_or_none(
+    project: Project, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"  # where gunicorn's default socket would go
+    home.mkdir()
+    sockets = [tmp_path / "a.ctl", tmp_path / "b.ctl"]
+    with contextlib.ExitStack() as stack:
+        masters = []
+        for name, control_socket in [("a", sockets[0]), ("b", sockets[1]), ("c", None)]:
+            env = {
+                "HOME": str(home),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}",
+                "WEB_CONCURRENCY": "1",
+                "SERVICE_NAME": f"service-{name}",
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"prometheus-{name}"),
+                **({"CONTROL_SOCKET": str(control_socket)} if control_socket else {}),
+            }
+            service = tmp_path / name
+            service.mkdir()
+            command = [project.bin("gunicorn"), "-c", "gunicorn.conf.py", "slow_app:app"]
+            masters.append(stack.enter_context(serving(project, service, command, env, 1)))
+        for socket, server in zip(sockets, masters, strict=False):
+            assert control(project, socket)["pid"] == server.process.pid
+            assert socket.is_socket()
+        assert not (home / ".gunicorn").exists()  # the third opened none
+
+
+def container_healthcheck(project: Project, server: Server) -> subprocess.CompletedProcess[str]:
+    """The Dockerfile's HEALTHCHECK command, run next to the server as Docker runs it."""
+    dockerfile = (project.path / "Dockerfile").read_text().replace("\\\n", "")
+    [command] = re.findall(r"^HEALTHCHECK .* CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    port = server.base_url.rsplit(":", 1)[1]
+    return project.run(*json.loads(command), env={"PORT": port}, check=False)
+
+
+@each_variant("default")
+def test_the_container_healthcheck_asks_livez_of_gunicorn(project: Project, server: Server) -> None:
+    assert container_healthcheck(project, server).returncode == 0
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    assert container_healthcheck(project, server).returncode != 0  # nothing answers
+
+
+@each_variant("kubernetes")
+def test_the_container_healthcheck_asks_livez_of_the_pod(project: Project, pod: Server) -> None:
+    assert container_healthcheck(project, pod).returncode == 0
