@@ -156,9 +156,9 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (package / "gunicorn_worker.py").exists() == (target == "gunicorn")
     assert (package / "serve.py").exists() == (target != "gunicorn")
     assert (project.path / "deploy/k8s").exists() == (target == "kubernetes")
-    assert (project.path / "deploy/k8s/base/migrate-job.yaml").exists() == (
-        target == "kubernetes" and has_database
-    )
+    # Migrations run in the pods' init containers: no Job to delete between releases.
+    assert not (project.path / "deploy/k8s/base/migrate-job.yaml").exists()
+    assert (package / "schema_version.py").exists() == has_database
     assert (package / "lambda_handler.py").exists() == (target == "lambda")
     assert (project.path / "template.yaml").exists() == (target == "lambda")
     assert (project.path / "tests/test_lambda_handler.py").exists() == (target == "lambda")
@@ -231,13 +231,23 @@ def test_openapi_document_is_valid_and_names_the_service(project: Project) -> No
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-@each_variant("default")
+@each_variant("default", "postgresql", "no-database")
 def test_systemd_unit(project: Project) -> None:
     unit = (project.path / "deploy/gunicorn/orders-api.service").read_text()
     assert "ExecStart=/opt/orders-api/.venv/bin/gunicorn -c gunicorn.conf.py" in unit
     assert "KillMode=mixed" in unit
     stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
     assert stop > 30  # above the default GRACEFUL_TIMEOUT
+    # The migrations run before the code that needs them: on start, and on reload before HUP.
+    migrate = f"/opt/orders-api/.venv/bin/python -m {project.package}.migrate"
+    lines = unit.splitlines()
+    reload = [line.removeprefix("ExecReload=") for line in lines if line.startswith("ExecReload=")]
+    if project.answers.get("database", "sqlite") == "none":
+        assert "ExecStartPre=" not in unit
+        assert reload == ["/bin/kill -s HUP $MAINPID"]
+    else:
+        assert f"ExecStartPre={migrate}" in lines
+        assert reload == [migrate, "/bin/kill -s HUP $MAINPID"]
 
 
 @each_variant("no-database")
@@ -275,7 +285,9 @@ def test_queue_worker_is_wired_everywhere(project: Project) -> None:
     env_example = (project.path / ".env.example").read_text()
     for variable in ("BROKER_URL", "WORKER_QUEUE", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT"):
         assert f"\n{variable}=" in env_example
-    assert (project.path / "migrations/versions/20260102_0002_add_items_processed_at.py").exists()
+    assert (
+        project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
+    ).exists()
 
 
 def test_variants_cover_every_buildable_choice() -> None:

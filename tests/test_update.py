@@ -22,6 +22,7 @@ from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
+from .test_deploy import immutable_changes, kustomize_directory, release_overlay
 from .test_interactive import ESCAPES, Terminal
 from .workflows import failed, github_job, gitlab_job
 
@@ -783,3 +784,168 @@ def test_ids_become_64_bit_and_rows_stay(
         [kept] = database.sql("SELECT id, name FROM items ORDER BY id")
         assert kept == rows
         assert_ids_above_32_bits(database)
+
+
+# ---------------------------------------------------------------------------
+# A team's own migrations, then the template's: one chain, every head applied
+# ---------------------------------------------------------------------------
+NOTES_MODEL = '''"""Notes: a table the team added after generating the service."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+'''
+
+
+def add_notes_model(project: Project) -> None:
+    package = project.path / "src" / project.package
+    (package / "notes.py").write_text(NOTES_MODEL)
+    models = package / "models.py"
+    edit(models, "from .db import Base\n", "from .db import Base\nfrom .notes import Note\n")
+    edit(models, '__all__ = ["Base", "Item"]', '__all__ = ["Base", "Item", "Note"]')
+
+
+def alembic(project: Project, url: str, *args: str) -> str:
+    result = project.run(project.bin("alembic"), *args, env={"DATABASE_URL": url})
+    return result.stdout
+
+
+def version_table(database: ServiceDatabase) -> list[str]:
+    [rows] = database.sql("SELECT version_num FROM alembic_version ORDER BY version_num")
+    return [row[0] for row in rows]
+
+
+def code_heads(project: Project, url: str) -> list[str]:
+    output = alembic(project, url, "heads")
+    return sorted(line.split()[0] for line in output.splitlines() if line.strip())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("version", "answers", "queue", "team_revision"),
+    [
+        ("0.2.0", {"database": "postgresql"}, {"queue": "arq"}, "0002"),
+        (NEXT, {}, {"queue": "dramatiq", "broker": "redis"}, None),
+    ],
+    ids=["0.2.0-postgresql-own-0002", "next-sqlite-random-id"],
+)
+def test_a_team_migration_and_the_queue_s_migrations_all_apply(
+    releases: Path,
+    tmp_path: Path,
+    version: str,
+    answers: dict[str, Any],
+    queue: dict[str, str],
+    team_revision: str | None,
+) -> None:
+    """The team's revision (id 0002, or Alembic's random one), then a queue by `copier update`."""
+    project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    with service_database(project.sync(), tmp_path) as database:
+        database.migrate()
+        add_notes_model(project)
+        if team_revision:
+            # As a team numbering its own revisions would: the id the queue's had in 0.2.0.
+            alembic(
+                project, database.url, "revision", "--autogenerate",
+                "--rev-id", team_revision, "-m", "add notes",
+            )  # fmt: skip
+        else:
+            project.run("make", "revision", "m=add notes", env={"DATABASE_URL": database.url})
+        [team_file] = (project.path / "migrations/versions").glob("*_add_notes.py")
+        database.migrate()
+        commit_all(project.path, "notes")
+
+        run_update(
+            project.path,
+            data=queue,
+            defaults=True,
+            unsafe=True,
+            overwrite=True,
+            quiet=True,
+            vcs_ref=NEXT,
+        )
+        assert conflicts(project.path) == []
+        assert team_file.exists()
+        assert (
+            project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
+        ).exists()
+        project.answers = {**answers, **queue}
+        project.synced = False
+        database.project = project.sync()
+        database.migrate()
+
+        heads = code_heads(project, database.url)
+        assert len(heads) > 1  # the team's and the template's, side by side
+        assert version_table(database) == heads
+        if team_revision:
+            assert team_revision in heads
+        # The service's own suite, its migration tests (check, downgrade, upgrade) included.
+        suite = project.run(project.bin("pytest"), "-q", "-p", "no:cacheprovider", timeout=900)
+        assert " passed" in suite.stdout
+        assert "skipped" not in suite.stdout
+
+
+@pytest.mark.slow
+def test_a_team_revision_on_the_0_2_0_queue_revision_follows_its_new_id(
+    releases: Path, tmp_path: Path
+) -> None:
+    """0.2.0's queue revision was 0002: the team's revision on it and the database follow."""
+    answers = {"database": "postgresql", "queue": "arq"}
+    project = Project(generate(releases, tmp_path / "service", "0.2.0", **answers), answers)
+    with service_database(project.sync(), tmp_path) as database:
+        database.migrate()
+        assert version_table(database) == ["0002"]
+        add_notes_model(project)
+        alembic(project, database.url, "revision", "--autogenerate", "-m", "add notes")
+        [team_file] = (project.path / "migrations/versions").glob("*_add_notes.py")
+        assert "down_revision: str | Sequence[str] | None = '0002'" in team_file.read_text()
+        database.migrate()
+        commit_all(project.path, "notes")
+
+        update(project.path)
+        assert conflicts(project.path) == []
+        team = team_file.read_text()
+        assert "down_revision: str | Sequence[str] | None = 'golden_path_0002'" in team
+        assert "Revises: golden_path_0002\n" in team
+        assert not (
+            project.path / "migrations/versions/20260102_0002_add_items_processed_at.py"
+        ).exists()
+        project.synced = False
+        database.project = project.sync()
+        database.migrate()
+
+        assert "0002" not in version_table(database)
+        assert version_table(database) == code_heads(project, database.url)
+        checked = project.run(
+            project.bin("pytest"), "-q", "-p", "no:cacheprovider", "tests/test_migrations.py"
+        )
+        assert " passed" in checked.stdout
+
+
+# ---------------------------------------------------------------------------
+# Deploying again: the next release's manifests apply over the last one's
+# ---------------------------------------------------------------------------
+def test_the_next_release_s_overlay_applies_over_0_2_0_s(releases: Path, tmp_path: Path) -> None:
+    """Over what 0.2.0 deployed, and then over itself with a new image: nothing immutable changes.
+
+    0.2.0's fixed-name migration Job could not take a new image: the check names it.
+    """
+    answers = {"database": "postgresql", "queue": "celery", "deploy_target": "kubernetes"}
+    old = generate(releases, tmp_path / "old", "0.2.0", **answers)
+    new = generate(releases, tmp_path / "new", NEXT, **answers)
+    prod = "deploy/k8s/overlays/prod"
+    deployed = kustomize_directory(old / prod)
+    old_again = kustomize_directory(release_overlay(old, tmp_path / "old-k8s", "0.1.1"))
+    assert immutable_changes(deployed, old_again) == ["Job/orders-api-migrate: spec.template"]
+
+    following = kustomize_directory(new / prod)
+    assert immutable_changes(deployed, following) == []
+    again = kustomize_directory(release_overlay(new, tmp_path / "new-k8s", "0.1.1"))
+    assert immutable_changes(following, again) == []
