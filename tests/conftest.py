@@ -18,13 +18,18 @@ from typing import Any
 import pytest
 import yaml
 from copier import run_copy
+from plumbum import local
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parents[1]
 # Copier's lock task (copier.yml) calls `uv` from PATH: make it the real uv, not
 # a pyenv shim that follows each rendered project's .python-version.
-os.environ["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), os.environ["PATH"]])
-os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+# Copier runs tasks through plumbum, whose environment is a copy taken when
+# Copier was first imported (pytest-copier imports it before this file): both.
+_PATH = os.pathsep.join([str(Path(find_uv_bin()).parent), os.environ["PATH"]])
+for _environment in (os.environ, local.env):
+    _environment["PATH"] = _PATH
+    _environment["UV_PYTHON_DOWNLOADS"] = "never"
 REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
 # The answers a variant leaves to their defaults, where tests select by them.
 DEFAULT_ANSWERS: dict[str, Any] = {

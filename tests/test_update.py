@@ -138,6 +138,9 @@ def clear(repo: Path) -> None:
 def generate(releases: Path, project: Path, version: str, **answers: Any) -> Path:
     """A service generated from ``version`` and committed, as a team starts out."""
     render(releases, project, version, **REQUIRED, **answers)
+    if not (project / "uv.lock").exists():
+        # Releases before 0.3.0 rendered no lock: the team's first `uv sync` wrote one.
+        Project(project, answers).uv("lock", "--quiet")
     git(project, "init", "--quiet")
     commit_all(project, f"generated from {version}")
     return project
@@ -396,8 +399,6 @@ def test_update_relocks_the_service(releases: Path, tmp_path: Path) -> None:
     version = list(RELEASED)[-1]
     project = generate(releases, tmp_path / "service", version)
     uv = Project(project, {})
-    uv.uv("lock", "--quiet")  # `uv sync` wrote it; this release's lock task did not exist yet
-    commit_all(project, "locked")
     locked = (project / "uv.lock").read_text()
 
     update(project)
@@ -771,9 +772,7 @@ def test_ids_become_64_bit_and_rows_stay(
     releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
 ) -> None:
     project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
-    project.uv("lock", "--quiet")  # these releases rendered no uv.lock; `uv sync` wrote one
     with service_database(project.sync(), tmp_path) as database:
-        commit_all(project.path, "locked")
         database.migrate()
         rows = add_items(database, "first", "second")
 
