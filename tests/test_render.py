@@ -13,7 +13,13 @@ from openapi_spec_validator import validate
 
 from scripts.answers_schema import BACKSTAGE_TEMPLATE
 
-from .conftest import CloudFormationLoader, Project, each_variant, variants_where
+from .conftest import (
+    VARIANTS_WITHOUT_CI,
+    CloudFormationLoader,
+    Project,
+    each_variant,
+    variants_where,
+)
 
 # Jinja that escaped rendering; GitHub's ${{ }} expressions, Mako's ${} and
 # CloudFormation's {{resolve:...}} dynamic references are not Jinja.
@@ -45,7 +51,15 @@ def test_structured_files_parse(project: Project) -> None:
         list(yaml.load_all(path.read_text(), Loader=CloudFormationLoader))
 
 
-@each_variant()
+@each_variant(*variants_where())
+def test_the_render_is_locked(project: Project) -> None:
+    # Copier's lock task wrote it: `uv sync --locked` (CI, the Dockerfile) accepts it.
+    assert (project.path / "uv.lock").is_file()
+    project.uv("lock", "--check", "--quiet")
+
+
+# Variants with a CI job run these through it (tests/test_workflows.py).
+@each_variant(*VARIANTS_WITHOUT_CI)
 def test_ruff_check_and_format(project: Project) -> None:
     project.sync().uv("run", "ruff", "check", ".")
     project.uv("run", "ruff", "format", "--check", ".")
@@ -359,20 +373,25 @@ def test_pooler_docs_carry_role_settings(project: Project) -> None:
 
 
 @each_variant("default", "no-database")  # github, gitlab
-def test_a_scheduled_job_checks_for_a_template_release(project: Project) -> None:
+def test_a_scheduled_job_proposes_each_template_release(project: Project) -> None:
+    # tests/test_update.py runs it, up to the pull request, against a bare origin.
     if project.answers.get("ci", "github") == "github":
         workflow = yaml.safe_load(
             (project.path / ".github/workflows/template-update.yml").read_text()
         )
         # PyYAML reads the `on:` key as True.
         assert workflow[True]["schedule"][0]["cron"]
-        steps = workflow["jobs"]["check-update"]["steps"]
+        steps = workflow["jobs"]["update"]["steps"]
         commands = "\n".join(step.get("run", "") for step in steps)
+        assert "gh pr create" in commands
     else:
         job = yaml.safe_load((project.path / ".gitlab-ci.yml").read_text())["template-update"]
         assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
         commands = "\n".join(job["script"])
+        assert "merge_request.create" in commands
     assert "copier check-update" in commands
+    assert "copier update --trust --defaults" in commands
+    assert "uv lock" in commands
     readme = (project.path / "README.md").read_text()
     assert "copier check-update" in readme
     assert "copier update --trust" in readme

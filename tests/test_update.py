@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_m
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
 from .test_deploy import immutable_changes, kustomize_directory, release_overlay
+from .test_interactive import ESCAPES, Terminal
+from .workflows import failed, github_job, gitlab_job
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -312,6 +315,11 @@ def test_rejected_hunks_are_refused_by_the_rej_hook(releases: Path, tmp_path: Pa
     update(project, conflict="rej")
 
     assert conflicts(project) == ["src/orders_api/settings.py.rej"]
+    # As docs/releases.md says: the file is the release's, and the .rej holds
+    # the team's edit that could not be applied (deleting it unread loses it).
+    assert "Field(default=8.0, ge=0)" not in settings.read_text()
+    rejected = (project / "src/orders_api/settings.py.rej").read_text()
+    assert "+    shutdown_drain_seconds: float = Field(default=8.0, ge=0)" in rejected
     # The generated config's own hook, run by pre-commit itself; the other
     # hooks are left out because they would be fetched from GitHub.
     config = tmp_path / "pre-commit-config.yaml"
@@ -381,6 +389,216 @@ def test_check_update_tells_an_old_project_from_a_current_one(
     update(project)
     commit_all(project, f"update to {NEXT}")
     assert check_update() == 0
+
+
+def test_update_relocks_the_service(releases: Path, tmp_path: Path) -> None:
+    """The team's committed uv.lock, stale once the release changes pyproject.toml, is relocked."""
+    version = list(RELEASED)[-1]
+    project = generate(releases, tmp_path / "service", version)
+    uv = Project(project, {})
+    uv.uv("lock", "--quiet")  # `uv sync` wrote it; this release's lock task did not exist yet
+    commit_all(project, "locked")
+    locked = (project / "uv.lock").read_text()
+
+    update(project)
+
+    # Copier's after-update migration (copier.yml) locked the merged pyproject.toml.
+    assert (project / "uv.lock").read_text() != locked
+    uv.uv("lock", "--check", "--quiet")
+
+
+# ---------------------------------------------------------------------------
+# The scheduled job: the update proposed as a pull request / merge request
+# ---------------------------------------------------------------------------
+TEAM_HEALTH_NOTE = "\n# The team's note on the probes.\n"
+# Records the push options a push carried, as GitLab reads them.
+POST_RECEIVE = r"""#!/bin/sh
+i=0
+while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do
+    eval "value=\$GIT_PUSH_OPTION_$i"
+    printf '%s\n' "$value" >> push-options.txt
+    i=$((i + 1))
+done
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_scheduled_job_pushes_the_update_with_its_conflicts_listed(
+    releases: Path, tmp_path: Path, ci: str
+) -> None:
+    """Its steps up to the pull request (GitHub's API), against a bare repository as origin."""
+    template = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(releases), str(template))
+    project = tmp_path / "service"
+    render(template, project, NEXT, **REQUIRED, ci=ci)
+    git(project, "init", "--quiet", "--initial-branch", "main")
+    commit_all(project, f"generated from {NEXT}")
+    health = project / "src/orders_api/health.py"
+    health.write_text(health.read_text() + TEAM_HEALTH_NOTE)
+    commit_all(project, "a note of ours")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(origin))
+    git(origin, "config", "receive.advertisePushOptions", "true")
+    (origin / "hooks/post-receive").write_text(POST_RECEIVE)
+    (origin / "hooks/post-receive").chmod(0o755)
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "--quiet", "origin", "main")
+
+    # The template releases a change to the very lines the team added to.
+    template_health = template / "template/src/{{ package_name }}/health.py"
+    template_health.write_text(template_health.read_text() + TEMPLATE_CHANGE)
+    git(template, "commit", "--quiet", "-am", "template change")
+    git(template, "tag", "99.99.0")
+
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    env = Project(project, {}).env
+    if ci == "github":
+        job = github_job(project / ".github/workflows/template-update.yml", "update")
+        results = job.run(project, env, until="Open or refresh the pull request", temp=runner_temp)
+        description = (runner_temp / "pr-body.md").read_text()
+    else:
+        job = gitlab_job(project / ".gitlab-ci.yml", "template-update")
+        # GitLab's push URL, with the job's token, is the bare repository here.
+        push_url = "https://template-update:glpat-test@gitlab.example.com/team/service.git"
+        env |= {
+            "TEMPLATE_UPDATE_TOKEN": "glpat-test",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
+            "GIT_CONFIG_VALUE_0": push_url,
+        }
+        results = job.run(project, env, temp=runner_temp)
+        options = (origin / "push-options.txt").read_text().splitlines()
+        assert "merge_request.create" in options
+        assert "merge_request.target=main" in options
+        assert "merge_request.title=Update to template release 99.99.0" in options
+        [description] = [o for o in options if o.startswith("merge_request.description=")]
+    assert failed(results) == ""
+
+    branch = "template-update"
+    answers = git(origin, "show", f"{branch}:.copier-answers.yml")
+    assert "_commit: 99.99.0" in answers
+    pushed_health = git(origin, "show", f"{branch}:src/orders_api/health.py")
+    assert "<<<<<<< before updating" in pushed_health
+    assert TEAM_HEALTH_NOTE.strip() in pushed_health
+    assert TEMPLATE_CHANGE.strip() in pushed_health
+    assert "src/orders_api/health.py" in description
+    assert "99.99.0" in description
+    # The branch is locked: its uv.lock is the one `uv lock` keeps.
+    checkout = tmp_path / "proposed"
+    git(tmp_path, "clone", "--quiet", "--branch", branch, str(origin), str(checkout))
+    Project(checkout, {}).uv("lock", "--check", "--quiet")
+
+    def next_week() -> None:
+        git(project, "switch", "--quiet", "main")
+        if ci == "github":
+            again = job.run(
+                project, env, until="Open or refresh the pull request", temp=runner_temp
+            )
+        else:
+            again = job.run(project, env, temp=runner_temp)
+        assert failed(again) == ""
+
+    # Next week, the same release: the branch (and what the team merged on it) stays.
+    proposed = git(origin, "rev-parse", branch)
+    next_week()
+    assert git(origin, "rev-parse", branch) == proposed
+    # A newer release refreshes it.
+    template_health.write_text(template_health.read_text() + "# And one more.\n")
+    git(template, "commit", "--quiet", "-am", "another template change")
+    git(template, "tag", "99.99.1")
+    next_week()
+    assert "_commit: 99.99.1" in git(origin, "show", f"{branch}:.copier-answers.yml")
+
+
+# ---------------------------------------------------------------------------
+# The README's quick start, and the generated README's update command, as written
+# ---------------------------------------------------------------------------
+def sh_block(markdown: str, heading: str) -> list[str]:
+    """The commands of the first ```sh block under ``heading``, continuation lines joined."""
+    section = markdown.split(f"\n{heading}\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=Project(cwd, {}).env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def at_a_terminal_with_every_default(command: str, cwd: Path) -> tuple[int, str]:
+    """Run ``command`` on a pseudo-terminal, pressing Enter at each of Copier's prompts."""
+    terminal = Terminal("bash", "-c", command, cwd=cwd)
+    answered = 0
+    try:
+        while True:
+            ready, _, _ = select.select([terminal.master], [], [], 300)
+            if not ready:
+                pytest.fail(f"{command} stopped responding:\n{terminal.screen[-3000:]}")
+            try:
+                terminal.raw += os.read(terminal.master, 65536)
+            except OSError:  # the program exited and closed the terminal
+                break
+            terminal.screen = ESCAPES.sub(b"", terminal.raw).decode(errors="replace")
+            # Copier marks each question with 🎤; Enter keeps the recorded answer.
+            while answered < terminal.screen.count("🎤"):
+                terminal.type("\r")
+                answered += 1
+        return terminal.process.wait(timeout=60), terminal.screen
+    finally:
+        terminal.close()
+
+
+@pytest.mark.slow
+def test_the_quick_start_makes_a_service_that_updates_as_its_readme_says(
+    releases: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "fastapi-golden-path"  # "from a clone of this repository"
+    git(tmp_path, "clone", "--quiet", str(releases), str(clone))
+    [quick_start] = sh_block((ROOT / "README.md").read_text(), "## Quick start")
+    copy, separator, rest = quick_start.partition(" && cd ../orders-api && ")
+    assert separator
+    assert rest == "uv sync && make run"  # make run serves until stopped: not run here
+    copied = shell(copy, clone)
+    assert copied.returncode == 0, copied.stderr
+    service = tmp_path / "orders-api"
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(clone)
+    assert answers["_commit"] == NEXT
+    synced = shell("uv sync --locked", service)  # its lock came with it
+    assert synced.returncode == 0, synced.stderr
+    git(service, "init", "--quiet")
+    commit_all(service, "generated")
+
+    check_update, update_line = sh_block(
+        (service / "README.md").read_text(), "## Keeping up with the template"
+    )
+    assert check_update.endswith("copier check-update")
+    assert shell(check_update, service).returncode == 0
+    assert "up-to-date" in shell(check_update, service).stdout
+
+    health = clone / "template/src/{{ package_name }}/health.py"
+    health.write_text(health.read_text() + TEMPLATE_CHANGE)
+    git(clone, "commit", "--quiet", "-am", "template change")
+    git(clone, "tag", "99.99.0")
+    assert "latest version is 99.99.0" in shell(check_update, service).stdout
+
+    assert update_line.endswith("copier update --trust")
+    status, screen = at_a_terminal_with_every_default(update_line, service)
+    assert status == 0, screen[-3000:]
+    assert "_commit: 99.99.0" in (service / ".copier-answers.yml").read_text()
+    assert (service / "src/orders_api/health.py").read_text().endswith(TEMPLATE_CHANGE)
+    assert conflicts(service) == []
+    assert shell("uv lock --check", service).returncode == 0
 
 
 # ---------------------------------------------------------------------------
@@ -553,8 +771,9 @@ def test_ids_become_64_bit_and_rows_stay(
     releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
 ) -> None:
     project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    project.uv("lock", "--quiet")  # these releases rendered no uv.lock; `uv sync` wrote one
     with service_database(project.sync(), tmp_path) as database:
-        commit_all(project.path, "locked")  # uv sync wrote uv.lock
+        commit_all(project.path, "locked")
         database.migrate()
         rows = add_items(database, "first", "second")
 
