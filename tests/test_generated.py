@@ -49,6 +49,26 @@ def test_migrations_run_from_the_makefile(
     assert database.stat().st_size > 0
 
 
+@each_variant("dramatiq-redis")
+def test_make_revision_goes_on_top_of_every_head(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a queue the template has two heads; a team's new revision merges them."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('revision') / 'app.db'}"
+    env = {"DATABASE_URL": url}
+    project.sync().run("make", "migrate", env=env)
+    project.run("make", "revision", "m=add nothing", env=env)
+    [created] = (project.path / "migrations/versions").glob("*_add_nothing.py")
+    try:
+        [down] = [line for line in created.read_text().splitlines() if "down_revision" in line]
+        assert sorted(re.findall(r"'(\w+)'", down)) == ["golden_path_0002", "golden_path_0003"]
+        project.run("make", "migrate", env=env)
+        heads = project.run(project.bin("alembic"), "heads", env=env).stdout.split()
+        assert heads[0] == created.name.split("_")[1]
+    finally:
+        created.unlink()
+
+
 @each_variant("arq")  # a server database and a broker
 def test_server_tests_skip_locally_and_fail_in_ci_when_unconfigured(project: Project) -> None:
     project.sync()
