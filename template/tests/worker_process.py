@@ -43,6 +43,16 @@ class WorkerProcess:
                 lines.append(json.loads(line))
         return lines
 
+    def unstructured(self) -> list[str]:
+        """The lines written so far that are not JSON: an operator's parser chokes on each."""
+        unparsed = []
+        for line in self.log.read_text().splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                unparsed.append(line)
+        return unparsed
+
     async def wait_for(self, event: str, **fields: Any) -> dict[str, Any]:
         """The first log line with ``event`` (and ``fields``), once the worker has written it."""
         (line,) = await self.wait_for_lines(event, 1, **fields)

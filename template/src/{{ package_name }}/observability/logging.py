@@ -75,6 +75,9 @@ def configure_logging(level: str, log_format: str, *extra: structlog.typing.Proc
     # No line shows them, and each record would pay a getpid() and a thread lookup.
     logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
     logging.config.dictConfig(logging_config(level, log_format, *extra))
+    # Warnings (a library's deprecation, Celery's root check) become log lines too,
+    # instead of text on stderr.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,
