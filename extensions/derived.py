@@ -187,6 +187,18 @@ GRACE = {
 # vCPU), and the timeout stays below API Gateway's 30 s integration limit.
 LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_SECONDS = 29
+# DB_STATEMENT_TIMEOUT_MS: the server cancels a statement well before the
+# platform would kill the request, so a slow query is a clean 503, not a
+# timed-out function. Lambda leaves room for the pool wait and the response.
+DB_STATEMENT_TIMEOUT_MS = 30_000
+LAMBDA_STATEMENT_MARGIN_SECONDS = 5
+
+
+def statement_timeout_ms(target: str) -> int:
+    """DB_STATEMENT_TIMEOUT_MS's default: below the function timeout on Lambda."""
+    if target == "lambda":
+        return (LAMBDA_TIMEOUT_SECONDS - LAMBDA_STATEMENT_MARGIN_SECONDS) * 1000
+    return DB_STATEMENT_TIMEOUT_MS
 
 
 # Kept here for the code and tests that import them from derived.
@@ -272,6 +284,9 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "grace": GRACE.get(str(target), GRACE["gunicorn"]),
         "lambda_memory_mb": LAMBDA_MEMORY_MB,
         "lambda_timeout_seconds": LAMBDA_TIMEOUT_SECONDS,
+        "db_statement_timeout_ms": statement_timeout_ms(str(target)),
+        # Lambda reads DATABASE_URL from Secrets Manager at run time (database_secret.py).
+        "reads_database_secret": target == "lambda" and database in ("postgresql", "mysql"),
         # uvicorn alone serves one process per replica (kubernetes; lambda locally).
         "uses_uvicorn": target in ("kubernetes", "lambda"),
         "python_version": python_version,

@@ -432,3 +432,9 @@ def test_resolve_renders_the_defaults_copier_would() -> None:
     assert (resolved["max_replicas"], resolved["web_processes"]) == (10, 1)
     assert resolved["worker_concurrency"] == 10
     assert resolved["cors_origins"] == []
+
+
+def test_statement_timeout_stays_below_the_lambda_timeout() -> None:
+    lambda_ms = derive({**DEFAULTS, "deploy_target": "lambda"})["db_statement_timeout_ms"]
+    assert lambda_ms < derive({**DEFAULTS, "deploy_target": "lambda"})["lambda_timeout_seconds"] * 1000
+    assert derive(DEFAULTS)["db_statement_timeout_ms"] == 30_000
