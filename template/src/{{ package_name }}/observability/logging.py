@@ -64,8 +64,10 @@ def logging_config(
             "uvicorn.access": {"handlers": [], "propagate": False},
             "gunicorn.error": {"handlers": [], "propagate": True},
             "gunicorn.access": {"handlers": [], "propagate": False},
-            # pika (RabbitMQ) narrates every connection at INFO.
-            "pika": {"level": "WARNING"},
+            # pika (RabbitMQ) narrates every connection at INFO, and every lost one
+            # in several ERROR lines; its callers report what matters (a 503 on
+            # enqueue, workers/connection.py in the worker).
+            "pika": {"level": "CRITICAL"},
         },
     }
 
