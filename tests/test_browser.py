@@ -25,20 +25,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .chromium import FLAGS, chromium
 from .conftest import ROOT, Project, each_variant
 from .processes import free_port, started
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
+    *FLAGS,
     # Only loopback answers: everything else meets a closed port.
     "--proxy-server=127.0.0.1:9",
     "--proxy-bypass-list=127.0.0.1",
@@ -61,11 +55,9 @@ class Page:
 
 def load(url: str) -> Page:
     """The DOM of ``url`` after its scripts ran, and what it logged to the console."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-chromium")
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         result = subprocess.run(
-            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
             capture_output=True,
             text=True,
             timeout=120,

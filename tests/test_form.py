@@ -21,16 +21,12 @@ import yaml
 
 from scripts.answers_schema import BACKSTAGE_TEMPLATE
 
+from .chromium import FLAGS
+from .chromium import chromium as browser
 from .conftest import JS, node_tool
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
+PAGE_FLAGS = (
+    *FLAGS,
     # Lets the page's timers run before the DOM is dumped or the screenshot taken.
     "--virtual-time-budget=5000",
 )
@@ -41,8 +37,7 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run .ci/install-chromium (.ci/run does)")
+    browser()  # fails clearly without the browser
     node_tool("answers", {"schema": {}, "instances": []})  # fails clearly without npm ci
     out = tmp_path_factory.mktemp("form") / "form.js"
     subprocess.run(
@@ -81,7 +76,7 @@ def page_for(bundle: Path, name: str, page: int, *choices: tuple[str, str]) -> P
 def chromium(html: Path, *options: str) -> subprocess.CompletedProcess[str]:
     profile = html.with_suffix(".profile")  # a fresh profile for every run
     return subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *options, html.as_uri()],
+        [browser(), *PAGE_FLAGS, f"--user-data-dir={profile}", *options, html.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
