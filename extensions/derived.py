@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import capacity, naming, rules
+from . import capacity, ci, naming, rules
 from .rules import CAPACITY_KEYS  # noqa: F401 - imported from here by tests and scripts
 
 DRIVERS = {"postgresql": "asyncpg", "mysql": "asyncmy", "sqlite": "aiosqlite"}
@@ -291,6 +291,10 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "uses_uvicorn": target in ("kubernetes", "lambda"),
         "python_version": python_version,
         "uv_version": UV_IMAGE_VERSION,
+        # The servers CI starts for the tests, and the TEST_* variables that reach them.
+        "ci_services": ci.services(str(database), pooler, broker),
+        "ci_github_env": ci.github_env(ci.variables(str(database), pooler, broker)),
+        "ci_gitlab_env": ci.gitlab_env(ci.variables(str(database), pooler, broker)),
         "python_tag": "py" + python_version.replace(".", ""),
         "plan": plan,
         "errors": errors,

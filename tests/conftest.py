@@ -21,9 +21,17 @@ from copier import run_copy
 from uv import find_uv_bin
 
 ROOT = Path(__file__).resolve().parents[1]
+# Copier's lock task (copier.yml) calls `uv` from PATH: make it the real uv, not
+# a pyenv shim that follows each rendered project's .python-version.
+os.environ["PATH"] = os.pathsep.join([str(Path(find_uv_bin()).parent), os.environ["PATH"]])
+os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 REQUIRED = {"project_name": "Orders API", "owner": "group:payments"}
 # The answers a variant leaves to their defaults, where tests select by them.
-DEFAULT_ANSWERS: dict[str, Any] = {"database": "sqlite", "deploy_target": "gunicorn"}
+DEFAULT_ANSWERS: dict[str, Any] = {
+    "database": "sqlite",
+    "deploy_target": "gunicorn",
+    "ci": "github",
+}
 
 # A covering set of what is buildable today: every valid database, python
 # version, CI provider, catalog choice and CORS shape appears at least once.
@@ -54,7 +62,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # Every valid queue x broker pair, spread over the databases.
     "arq": {"queue": "arq", "database": "postgresql", "python_version": "3.11"},
     "celery-redis": {"queue": "celery", "broker": "redis", "tracing": False},
-    "celery-rabbitmq": {"queue": "celery", "broker": "rabbitmq", "database": "mysql"},
+    # GitLab CI with service containers: its check job runs on loopback too.
+    "celery-rabbitmq": {
+        "queue": "celery",
+        "broker": "rabbitmq",
+        "database": "mysql",
+        "ci": "gitlab",
+    },
     "dramatiq-redis": {
         "queue": "dramatiq",
         "broker": "redis",
@@ -88,6 +102,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# ruff check, ruff format --check, mypy strict and its own suite run once per
+# variant: through its CI job where it has one (tests/test_workflows.py), by
+# the template's tests otherwise.
+VARIANTS_WITH_CI = tuple(name for name, answers in VARIANTS.items() if answers.get("ci") != "none")
+VARIANTS_WITHOUT_CI = tuple(name for name in VARIANTS if name not in VARIANTS_WITH_CI)
+
 # Rendered and checked statically only (manifests, templates, Dockerfile): the
 # rest of every database a target accepts, at the cost of a render each.
 RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
@@ -96,6 +116,7 @@ RENDER_ONLY_VARIANTS: dict[str, dict[str, Any]] = {
         "db_pooler": "pgbouncer",
         "deploy_target": "kubernetes",
         "max_replicas": 40,
+        "ci": "gitlab",
     },
     "kubernetes-rds-proxy": {
         "database": "postgresql",
@@ -291,7 +312,9 @@ class Project:
 
     def sync(self) -> Project:
         if not self.synced:
-            self.uv("sync", "--quiet")
+            # --locked: the uv.lock the render wrote must be there and current,
+            # as the service's CI and Dockerfile require.
+            self.uv("sync", "--locked", "--quiet")
             self.synced = True
         return self
 

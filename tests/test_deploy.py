@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +63,80 @@ def run_tool(project: Project, *command: str, timeout: float = 120) -> str:
 
 
 def kustomize(project: Project, overlay: str) -> list[dict[str, Any]]:
-    output = run_tool(
-        project, str(TOOLS / "kubectl"), "kustomize", f"deploy/k8s/overlays/{overlay}"
+    return kustomize_directory(project.path / "deploy/k8s/overlays" / overlay)
+
+
+def kustomize_directory(overlay: Path) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [str(TOOLS / "kubectl"), "kustomize", str(overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
-    return [document for document in yaml.safe_load_all(output) if document]
+    assert result.returncode == 0, result.stderr[-4000:]
+    return [document for document in yaml.safe_load_all(result.stdout) if document]
+
+
+# What the API server refuses to change in an object that exists: an apply that
+# changes one fails until someone deletes the object by hand.
+IMMUTABLE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Deployment": (("spec", "selector"),),
+    "StatefulSet": (
+        ("spec", "selector"),
+        ("spec", "serviceName"),
+        ("spec", "volumeClaimTemplates"),
+    ),
+    "DaemonSet": (("spec", "selector"),),
+    "Job": (("spec", "selector"), ("spec", "template"), ("spec", "completionMode")),
+    "Service": (("spec", "clusterIP"), ("spec", "clusterIPs")),
+    "PersistentVolumeClaim": (("spec", "storageClassName"), ("spec", "accessModes")),
+}
+
+
+def field(item: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = item
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def immutable_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """What applying ``after`` over ``before`` would be refused for, as kind/name: field."""
+    existing = {(item["kind"], item["metadata"]["name"]): item for item in before}
+    changes = []
+    for item in after:
+        old = existing.get((item["kind"], item["metadata"]["name"]))
+        if old is None:
+            continue
+        paths = IMMUTABLE_FIELDS.get(item["kind"], ())
+        if old.get("immutable"):  # an immutable ConfigMap or Secret
+            paths = (*paths, ("data",), ("binaryData",))
+        changes += [
+            f"{item['kind']}/{item['metadata']['name']}: {'.'.join(path)}"
+            for path in paths
+            if field(old, path) != field(item, path)
+        ]
+    return changes
+
+
+def release_overlay(source: Path, destination: Path, tag: str) -> Path:
+    """A copy of a service's deploy/k8s with the prod overlay moved to image ``tag``.
+
+    What `kustomize edit set image` does for a release, without kustomize.
+    """
+    shutil.copytree(source / "deploy/k8s", destination)
+    kustomization = destination / "overlays/prod/kustomization.yaml"
+    config = yaml.safe_load(kustomization.read_text())
+    [image] = config["images"]
+    image["newTag"] = tag
+    kustomization.write_text(yaml.safe_dump(config))
+    return destination / "overlays/prod"
+
+
+def images_of(pod: dict[str, Any]) -> set[str]:
+    containers = [*pod.get("initContainers", []), *pod["containers"]]
+    return {container["image"] for container in containers}
 
 
 def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -86,7 +157,6 @@ def workload(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
 
 @each_variant(*KUBERNETES)
 def test_overlays_render_and_validate_against_the_schema(project: Project) -> None:
-    has_database = project.answers["database"] != "none"
     has_queue = project.answers.get("queue", "none") != "none"
     for overlay in OVERLAYS:
         objects = kustomize(project, overlay)
@@ -96,7 +166,6 @@ def test_overlays_render_and_validate_against_the_schema(project: Project) -> No
             "Deployment",
             *(["Deployment"] if has_queue else []),
             "HorizontalPodAutoscaler",
-            *(["Job"] if has_database else []),
             "NetworkPolicy",
             "PodDisruptionBudget",
             "Service",
@@ -201,9 +270,51 @@ def test_pod_probes_grace_and_security(project: Project) -> None:
         [database_url] = [item for item in container["env"] if item["name"] == "DATABASE_URL"]
         assert set(database_url) == {"name", "valueFrom"}
         assert database_url["valueFrom"]["secretKeyRef"]["key"] == "url"
-        job = one(objects, "Job")["spec"]["template"]["spec"]
-        assert job["containers"][0]["command"] == ["python", "-m", f"{project.package}.migrate"]
-        assert job["containers"][0]["securityContext"] == security
+        # The migrations run first, in the pod, from the same image.
+        [migrate] = pod["initContainers"]
+        assert migrate["command"] == ["python", "-m", f"{project.package}.migrate"]
+        assert migrate["image"] == container["image"]
+        assert migrate["securityContext"] == security
+        assert migrate["env"] == [database_url]
+
+
+@each_variant(*KUBERNETES)
+def test_the_next_release_applies_with_no_manual_step(project: Project, tmp_path: Path) -> None:
+    """`kubectl apply -k` again with a new image: nothing immutable changes, and every
+    pod of the new image migrates before it runs (a Job's pod template cannot change)."""
+    this = kustomize(project, "prod")
+    following = kustomize_directory(release_overlay(project.path, tmp_path / "k8s", "0.1.1"))
+    assert immutable_changes(this, following) == []
+    assert "Job" not in {item["kind"] for item in following}
+    pods = [item["spec"]["template"]["spec"] for item in following if item["kind"] == "Deployment"]
+    assert pods
+    for pod in pods:
+        assert {image.rsplit(":", 1)[1] for image in images_of(pod)} == {"0.1.1"}
+        uses_database = any(
+            variable["name"] == "DATABASE_URL"
+            for container in pod["containers"]
+            for variable in container.get("env", [])
+        )
+        if project.answers["database"] != "none":
+            # Every pod that opens the database, the workers' too, migrates first.
+            assert uses_database
+            [migrate] = pod["initContainers"]
+            assert migrate["command"] == ["python", "-m", f"{project.package}.migrate"]
+        else:
+            assert "initContainers" not in pod
+
+
+def test_immutable_changes_finds_a_changed_job_template() -> None:
+    """The check itself: a fixed-name Job with a new image is what the second apply refuses."""
+    job: dict[str, Any] = {
+        "kind": "Job",
+        "metadata": {"name": "orders-api-migrate"},
+        "spec": {"template": {"spec": {"containers": [{"image": "orders-api:0.1.0"}]}}},
+    }
+    next_job = json.loads(json.dumps(job))
+    next_job["spec"]["template"]["spec"]["containers"][0]["image"] = "orders-api:0.1.1"
+    assert immutable_changes([job], [next_job]) == ["Job/orders-api-migrate: spec.template"]
+    assert immutable_changes([job], [job]) == []
 
 
 @each_variant(*KUBERNETES)

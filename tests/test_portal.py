@@ -23,7 +23,7 @@ from scripts.answers_schema import (
     questions,
 )
 
-from .conftest import ROOT, ajv_validate, copy_from_data_file, node_tool
+from .conftest import ROOT, Project, ajv_validate, copy_from_data_file, node_tool
 from .test_render import STRAY_JINJA
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
@@ -285,6 +285,32 @@ def test_the_bootstrap_workflow_renders_a_form_submission(
     assert answers["deploy_target"] == "kubernetes"
     assert "repoUrl" not in answers
 
+    # The push step, up to GitHub's `gh repo create`: its first commit is locked.
+    service = runner_temp / "service"
+    pushed = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "gh() { :; }\n" + bootstrap_step(PUSH_STEP)["run"]],
+        cwd=service,
+        env={
+            **os.environ,
+            "GITHUB_REF_NAME": pinned_release(),
+            "REPOSITORY": "your-org/orders-api",
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    committed = subprocess.run(
+        ["git", "ls-files", "uv.lock", "pyproject.toml"],
+        cwd=service,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert committed.stdout.split() == ["pyproject.toml", "uv.lock"]
+    Project(service, answers).uv("lock", "--check", "--quiet")
+
 
 def bootstrap_step(name: str) -> dict[str, Any]:
     (step,) = [
@@ -296,6 +322,7 @@ def bootstrap_step(name: str) -> dict[str, Any]:
 
 
 CHECK_STEP = "Check the answers, capacity plan included"
+PUSH_STEP = "Push the new repository"
 
 
 def test_the_bootstrap_workflow_checks_the_answers_first() -> None:

@@ -13,7 +13,13 @@ from openapi_spec_validator import validate
 
 from scripts.answers_schema import BACKSTAGE_TEMPLATE
 
-from .conftest import CloudFormationLoader, Project, each_variant, variants_where
+from .conftest import (
+    VARIANTS_WITHOUT_CI,
+    CloudFormationLoader,
+    Project,
+    each_variant,
+    variants_where,
+)
 
 # Jinja that escaped rendering; GitHub's ${{ }} expressions, Mako's ${} and
 # CloudFormation's {{resolve:...}} dynamic references are not Jinja.
@@ -45,7 +51,15 @@ def test_structured_files_parse(project: Project) -> None:
         list(yaml.load_all(path.read_text(), Loader=CloudFormationLoader))
 
 
-@each_variant()
+@each_variant(*variants_where())
+def test_the_render_is_locked(project: Project) -> None:
+    # Copier's lock task wrote it: `uv sync --locked` (CI, the Dockerfile) accepts it.
+    assert (project.path / "uv.lock").is_file()
+    project.uv("lock", "--check", "--quiet")
+
+
+# Variants with a CI job run these through it (tests/test_workflows.py).
+@each_variant(*VARIANTS_WITHOUT_CI)
 def test_ruff_check_and_format(project: Project) -> None:
     project.sync().uv("run", "ruff", "check", ".")
     project.uv("run", "ruff", "format", "--check", ".")
@@ -142,9 +156,9 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (package / "gunicorn_worker.py").exists() == (target == "gunicorn")
     assert (package / "serve.py").exists() == (target != "gunicorn")
     assert (project.path / "deploy/k8s").exists() == (target == "kubernetes")
-    assert (project.path / "deploy/k8s/base/migrate-job.yaml").exists() == (
-        target == "kubernetes" and has_database
-    )
+    # Migrations run in the pods' init containers: no Job to delete between releases.
+    assert not (project.path / "deploy/k8s/base/migrate-job.yaml").exists()
+    assert (package / "schema_version.py").exists() == has_database
     assert (package / "lambda_handler.py").exists() == (target == "lambda")
     assert (project.path / "template.yaml").exists() == (target == "lambda")
     assert (project.path / "tests/test_lambda_handler.py").exists() == (target == "lambda")
@@ -217,13 +231,23 @@ def test_openapi_document_is_valid_and_names_the_service(project: Project) -> No
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-@each_variant("default")
+@each_variant("default", "postgresql", "no-database")
 def test_systemd_unit(project: Project) -> None:
     unit = (project.path / "deploy/gunicorn/orders-api.service").read_text()
     assert "ExecStart=/opt/orders-api/.venv/bin/gunicorn -c gunicorn.conf.py" in unit
     assert "KillMode=mixed" in unit
     stop = int(re.search(r"TimeoutStopSec=(\d+)", unit).group(1))  # type: ignore[union-attr]
     assert stop > 30  # above the default GRACEFUL_TIMEOUT
+    # The migrations run before the code that needs them: on start, and on reload before HUP.
+    migrate = f"/opt/orders-api/.venv/bin/python -m {project.package}.migrate"
+    lines = unit.splitlines()
+    reload = [line.removeprefix("ExecReload=") for line in lines if line.startswith("ExecReload=")]
+    if project.answers.get("database", "sqlite") == "none":
+        assert "ExecStartPre=" not in unit
+        assert reload == ["/bin/kill -s HUP $MAINPID"]
+    else:
+        assert f"ExecStartPre={migrate}" in lines
+        assert reload == [migrate, "/bin/kill -s HUP $MAINPID"]
 
 
 @each_variant("no-database")
@@ -261,7 +285,9 @@ def test_queue_worker_is_wired_everywhere(project: Project) -> None:
     env_example = (project.path / ".env.example").read_text()
     for variable in ("BROKER_URL", "WORKER_QUEUE", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT"):
         assert f"\n{variable}=" in env_example
-    assert (project.path / "migrations/versions/20260102_0002_add_items_processed_at.py").exists()
+    assert (
+        project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
+    ).exists()
 
 
 def test_variants_cover_every_buildable_choice() -> None:
@@ -347,20 +373,25 @@ def test_pooler_docs_carry_role_settings(project: Project) -> None:
 
 
 @each_variant("default", "no-database")  # github, gitlab
-def test_a_scheduled_job_checks_for_a_template_release(project: Project) -> None:
+def test_a_scheduled_job_proposes_each_template_release(project: Project) -> None:
+    # tests/test_update.py runs it, up to the pull request, against a bare origin.
     if project.answers.get("ci", "github") == "github":
         workflow = yaml.safe_load(
             (project.path / ".github/workflows/template-update.yml").read_text()
         )
         # PyYAML reads the `on:` key as True.
         assert workflow[True]["schedule"][0]["cron"]
-        steps = workflow["jobs"]["check-update"]["steps"]
+        steps = workflow["jobs"]["update"]["steps"]
         commands = "\n".join(step.get("run", "") for step in steps)
+        assert "gh pr create" in commands
     else:
         job = yaml.safe_load((project.path / ".gitlab-ci.yml").read_text())["template-update"]
         assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
         commands = "\n".join(job["script"])
+        assert "merge_request.create" in commands
     assert "copier check-update" in commands
+    assert "copier update --trust --defaults" in commands
+    assert "uv lock" in commands
     readme = (project.path / "README.md").read_text()
     assert "copier check-update" in readme
     assert "copier update --trust" in readme

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from copier import run_update
 from pre_commit_hooks.check_merge_conflict import main as check_merge_conflict_main
 
 from .conftest import REQUIRED, ROOT, TEST_DATABASE_URLS, Project, render
+from .test_deploy import immutable_changes, kustomize_directory, release_overlay
+from .test_interactive import ESCAPES, Terminal
+from .workflows import failed, github_job, gitlab_job
 
 README_EDIT = "\n## Team notes\n\nOn call: #orders-oncall.\n"
 NEW_ROUTER = '"""A router the team added."""\n'
@@ -311,6 +315,11 @@ def test_rejected_hunks_are_refused_by_the_rej_hook(releases: Path, tmp_path: Pa
     update(project, conflict="rej")
 
     assert conflicts(project) == ["src/orders_api/settings.py.rej"]
+    # As docs/releases.md says: the file is the release's, and the .rej holds
+    # the team's edit that could not be applied (deleting it unread loses it).
+    assert "Field(default=8.0, ge=0)" not in settings.read_text()
+    rejected = (project / "src/orders_api/settings.py.rej").read_text()
+    assert "+    shutdown_drain_seconds: float = Field(default=8.0, ge=0)" in rejected
     # The generated config's own hook, run by pre-commit itself; the other
     # hooks are left out because they would be fetched from GitHub.
     config = tmp_path / "pre-commit-config.yaml"
@@ -380,6 +389,216 @@ def test_check_update_tells_an_old_project_from_a_current_one(
     update(project)
     commit_all(project, f"update to {NEXT}")
     assert check_update() == 0
+
+
+def test_update_relocks_the_service(releases: Path, tmp_path: Path) -> None:
+    """The team's committed uv.lock, stale once the release changes pyproject.toml, is relocked."""
+    version = list(RELEASED)[-1]
+    project = generate(releases, tmp_path / "service", version)
+    uv = Project(project, {})
+    uv.uv("lock", "--quiet")  # `uv sync` wrote it; this release's lock task did not exist yet
+    commit_all(project, "locked")
+    locked = (project / "uv.lock").read_text()
+
+    update(project)
+
+    # Copier's after-update migration (copier.yml) locked the merged pyproject.toml.
+    assert (project / "uv.lock").read_text() != locked
+    uv.uv("lock", "--check", "--quiet")
+
+
+# ---------------------------------------------------------------------------
+# The scheduled job: the update proposed as a pull request / merge request
+# ---------------------------------------------------------------------------
+TEAM_HEALTH_NOTE = "\n# The team's note on the probes.\n"
+# Records the push options a push carried, as GitLab reads them.
+POST_RECEIVE = r"""#!/bin/sh
+i=0
+while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do
+    eval "value=\$GIT_PUSH_OPTION_$i"
+    printf '%s\n' "$value" >> push-options.txt
+    i=$((i + 1))
+done
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_scheduled_job_pushes_the_update_with_its_conflicts_listed(
+    releases: Path, tmp_path: Path, ci: str
+) -> None:
+    """Its steps up to the pull request (GitHub's API), against a bare repository as origin."""
+    template = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", str(releases), str(template))
+    project = tmp_path / "service"
+    render(template, project, NEXT, **REQUIRED, ci=ci)
+    git(project, "init", "--quiet", "--initial-branch", "main")
+    commit_all(project, f"generated from {NEXT}")
+    health = project / "src/orders_api/health.py"
+    health.write_text(health.read_text() + TEAM_HEALTH_NOTE)
+    commit_all(project, "a note of ours")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(origin))
+    git(origin, "config", "receive.advertisePushOptions", "true")
+    (origin / "hooks/post-receive").write_text(POST_RECEIVE)
+    (origin / "hooks/post-receive").chmod(0o755)
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "--quiet", "origin", "main")
+
+    # The template releases a change to the very lines the team added to.
+    template_health = template / "template/src/{{ package_name }}/health.py"
+    template_health.write_text(template_health.read_text() + TEMPLATE_CHANGE)
+    git(template, "commit", "--quiet", "-am", "template change")
+    git(template, "tag", "99.99.0")
+
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    env = Project(project, {}).env
+    if ci == "github":
+        job = github_job(project / ".github/workflows/template-update.yml", "update")
+        results = job.run(project, env, until="Open or refresh the pull request", temp=runner_temp)
+        description = (runner_temp / "pr-body.md").read_text()
+    else:
+        job = gitlab_job(project / ".gitlab-ci.yml", "template-update")
+        # GitLab's push URL, with the job's token, is the bare repository here.
+        push_url = "https://template-update:glpat-test@gitlab.example.com/team/service.git"
+        env |= {
+            "TEMPLATE_UPDATE_TOKEN": "glpat-test",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
+            "GIT_CONFIG_VALUE_0": push_url,
+        }
+        results = job.run(project, env, temp=runner_temp)
+        options = (origin / "push-options.txt").read_text().splitlines()
+        assert "merge_request.create" in options
+        assert "merge_request.target=main" in options
+        assert "merge_request.title=Update to template release 99.99.0" in options
+        [description] = [o for o in options if o.startswith("merge_request.description=")]
+    assert failed(results) == ""
+
+    branch = "template-update"
+    answers = git(origin, "show", f"{branch}:.copier-answers.yml")
+    assert "_commit: 99.99.0" in answers
+    pushed_health = git(origin, "show", f"{branch}:src/orders_api/health.py")
+    assert "<<<<<<< before updating" in pushed_health
+    assert TEAM_HEALTH_NOTE.strip() in pushed_health
+    assert TEMPLATE_CHANGE.strip() in pushed_health
+    assert "src/orders_api/health.py" in description
+    assert "99.99.0" in description
+    # The branch is locked: its uv.lock is the one `uv lock` keeps.
+    checkout = tmp_path / "proposed"
+    git(tmp_path, "clone", "--quiet", "--branch", branch, str(origin), str(checkout))
+    Project(checkout, {}).uv("lock", "--check", "--quiet")
+
+    def next_week() -> None:
+        git(project, "switch", "--quiet", "main")
+        if ci == "github":
+            again = job.run(
+                project, env, until="Open or refresh the pull request", temp=runner_temp
+            )
+        else:
+            again = job.run(project, env, temp=runner_temp)
+        assert failed(again) == ""
+
+    # Next week, the same release: the branch (and what the team merged on it) stays.
+    proposed = git(origin, "rev-parse", branch)
+    next_week()
+    assert git(origin, "rev-parse", branch) == proposed
+    # A newer release refreshes it.
+    template_health.write_text(template_health.read_text() + "# And one more.\n")
+    git(template, "commit", "--quiet", "-am", "another template change")
+    git(template, "tag", "99.99.1")
+    next_week()
+    assert "_commit: 99.99.1" in git(origin, "show", f"{branch}:.copier-answers.yml")
+
+
+# ---------------------------------------------------------------------------
+# The README's quick start, and the generated README's update command, as written
+# ---------------------------------------------------------------------------
+def sh_block(markdown: str, heading: str) -> list[str]:
+    """The commands of the first ```sh block under ``heading``, continuation lines joined."""
+    section = markdown.split(f"\n{heading}\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=Project(cwd, {}).env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def at_a_terminal_with_every_default(command: str, cwd: Path) -> tuple[int, str]:
+    """Run ``command`` on a pseudo-terminal, pressing Enter at each of Copier's prompts."""
+    terminal = Terminal("bash", "-c", command, cwd=cwd)
+    answered = 0
+    try:
+        while True:
+            ready, _, _ = select.select([terminal.master], [], [], 300)
+            if not ready:
+                pytest.fail(f"{command} stopped responding:\n{terminal.screen[-3000:]}")
+            try:
+                terminal.raw += os.read(terminal.master, 65536)
+            except OSError:  # the program exited and closed the terminal
+                break
+            terminal.screen = ESCAPES.sub(b"", terminal.raw).decode(errors="replace")
+            # Copier marks each question with 🎤; Enter keeps the recorded answer.
+            while answered < terminal.screen.count("🎤"):
+                terminal.type("\r")
+                answered += 1
+        return terminal.process.wait(timeout=60), terminal.screen
+    finally:
+        terminal.close()
+
+
+@pytest.mark.slow
+def test_the_quick_start_makes_a_service_that_updates_as_its_readme_says(
+    releases: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "fastapi-golden-path"  # "from a clone of this repository"
+    git(tmp_path, "clone", "--quiet", str(releases), str(clone))
+    [quick_start] = sh_block((ROOT / "README.md").read_text(), "## Quick start")
+    copy, separator, rest = quick_start.partition(" && cd ../orders-api && ")
+    assert separator
+    assert rest == "uv sync && make run"  # make run serves until stopped: not run here
+    copied = shell(copy, clone)
+    assert copied.returncode == 0, copied.stderr
+    service = tmp_path / "orders-api"
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(clone)
+    assert answers["_commit"] == NEXT
+    synced = shell("uv sync --locked", service)  # its lock came with it
+    assert synced.returncode == 0, synced.stderr
+    git(service, "init", "--quiet")
+    commit_all(service, "generated")
+
+    check_update, update_line = sh_block(
+        (service / "README.md").read_text(), "## Keeping up with the template"
+    )
+    assert check_update.endswith("copier check-update")
+    assert shell(check_update, service).returncode == 0
+    assert "up-to-date" in shell(check_update, service).stdout
+
+    health = clone / "template/src/{{ package_name }}/health.py"
+    health.write_text(health.read_text() + TEMPLATE_CHANGE)
+    git(clone, "commit", "--quiet", "-am", "template change")
+    git(clone, "tag", "99.99.0")
+    assert "latest version is 99.99.0" in shell(check_update, service).stdout
+
+    assert update_line.endswith("copier update --trust")
+    status, screen = at_a_terminal_with_every_default(update_line, service)
+    assert status == 0, screen[-3000:]
+    assert "_commit: 99.99.0" in (service / ".copier-answers.yml").read_text()
+    assert (service / "src/orders_api/health.py").read_text().endswith(TEMPLATE_CHANGE)
+    assert conflicts(service) == []
+    assert shell("uv lock --check", service).returncode == 0
 
 
 # ---------------------------------------------------------------------------
@@ -552,8 +771,9 @@ def test_ids_become_64_bit_and_rows_stay(
     releases: Path, tmp_path: Path, version: str, answers: dict[str, Any]
 ) -> None:
     project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    project.uv("lock", "--quiet")  # these releases rendered no uv.lock; `uv sync` wrote one
     with service_database(project.sync(), tmp_path) as database:
-        commit_all(project.path, "locked")  # uv sync wrote uv.lock
+        commit_all(project.path, "locked")
         database.migrate()
         rows = add_items(database, "first", "second")
 
@@ -565,3 +785,168 @@ def test_ids_become_64_bit_and_rows_stay(
         [kept] = database.sql("SELECT id, name FROM items ORDER BY id")
         assert kept == rows
         assert_ids_above_32_bits(database)
+
+
+# ---------------------------------------------------------------------------
+# A team's own migrations, then the template's: one chain, every head applied
+# ---------------------------------------------------------------------------
+NOTES_MODEL = '''"""Notes: a table the team added after generating the service."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+'''
+
+
+def add_notes_model(project: Project) -> None:
+    package = project.path / "src" / project.package
+    (package / "notes.py").write_text(NOTES_MODEL)
+    models = package / "models.py"
+    edit(models, "from .db import Base\n", "from .db import Base\nfrom .notes import Note\n")
+    edit(models, '__all__ = ["Base", "Item"]', '__all__ = ["Base", "Item", "Note"]')
+
+
+def alembic(project: Project, url: str, *args: str) -> str:
+    result = project.run(project.bin("alembic"), *args, env={"DATABASE_URL": url})
+    return result.stdout
+
+
+def version_table(database: ServiceDatabase) -> list[str]:
+    [rows] = database.sql("SELECT version_num FROM alembic_version ORDER BY version_num")
+    return [row[0] for row in rows]
+
+
+def code_heads(project: Project, url: str) -> list[str]:
+    output = alembic(project, url, "heads")
+    return sorted(line.split()[0] for line in output.splitlines() if line.strip())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("version", "answers", "queue", "team_revision"),
+    [
+        ("0.2.0", {"database": "postgresql"}, {"queue": "arq"}, "0002"),
+        (NEXT, {}, {"queue": "dramatiq", "broker": "redis"}, None),
+    ],
+    ids=["0.2.0-postgresql-own-0002", "next-sqlite-random-id"],
+)
+def test_a_team_migration_and_the_queue_s_migrations_all_apply(
+    releases: Path,
+    tmp_path: Path,
+    version: str,
+    answers: dict[str, Any],
+    queue: dict[str, str],
+    team_revision: str | None,
+) -> None:
+    """The team's revision (id 0002, or Alembic's random one), then a queue by `copier update`."""
+    project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
+    with service_database(project.sync(), tmp_path) as database:
+        database.migrate()
+        add_notes_model(project)
+        if team_revision:
+            # As a team numbering its own revisions would: the id the queue's had in 0.2.0.
+            alembic(
+                project, database.url, "revision", "--autogenerate",
+                "--rev-id", team_revision, "-m", "add notes",
+            )  # fmt: skip
+        else:
+            project.run("make", "revision", "m=add notes", env={"DATABASE_URL": database.url})
+        [team_file] = (project.path / "migrations/versions").glob("*_add_notes.py")
+        database.migrate()
+        commit_all(project.path, "notes")
+
+        run_update(
+            project.path,
+            data=queue,
+            defaults=True,
+            unsafe=True,
+            overwrite=True,
+            quiet=True,
+            vcs_ref=NEXT,
+        )
+        assert conflicts(project.path) == []
+        assert team_file.exists()
+        assert (
+            project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
+        ).exists()
+        project.answers = {**answers, **queue}
+        project.synced = False
+        database.project = project.sync()
+        database.migrate()
+
+        heads = code_heads(project, database.url)
+        assert len(heads) > 1  # the team's and the template's, side by side
+        assert version_table(database) == heads
+        if team_revision:
+            assert team_revision in heads
+        # The service's own suite, its migration tests (check, downgrade, upgrade) included.
+        suite = project.run(project.bin("pytest"), "-q", "-p", "no:cacheprovider", timeout=900)
+        assert " passed" in suite.stdout
+        assert "skipped" not in suite.stdout
+
+
+@pytest.mark.slow
+def test_a_team_revision_on_the_0_2_0_queue_revision_follows_its_new_id(
+    releases: Path, tmp_path: Path
+) -> None:
+    """0.2.0's queue revision was 0002: the team's revision on it and the database follow."""
+    answers = {"database": "postgresql", "queue": "arq"}
+    project = Project(generate(releases, tmp_path / "service", "0.2.0", **answers), answers)
+    with service_database(project.sync(), tmp_path) as database:
+        database.migrate()
+        assert version_table(database) == ["0002"]
+        add_notes_model(project)
+        alembic(project, database.url, "revision", "--autogenerate", "-m", "add notes")
+        [team_file] = (project.path / "migrations/versions").glob("*_add_notes.py")
+        assert "down_revision: str | Sequence[str] | None = '0002'" in team_file.read_text()
+        database.migrate()
+        commit_all(project.path, "notes")
+
+        update(project.path)
+        assert conflicts(project.path) == []
+        team = team_file.read_text()
+        assert "down_revision: str | Sequence[str] | None = 'golden_path_0002'" in team
+        assert "Revises: golden_path_0002\n" in team
+        assert not (
+            project.path / "migrations/versions/20260102_0002_add_items_processed_at.py"
+        ).exists()
+        project.synced = False
+        database.project = project.sync()
+        database.migrate()
+
+        assert "0002" not in version_table(database)
+        assert version_table(database) == code_heads(project, database.url)
+        checked = project.run(
+            project.bin("pytest"), "-q", "-p", "no:cacheprovider", "tests/test_migrations.py"
+        )
+        assert " passed" in checked.stdout
+
+
+# ---------------------------------------------------------------------------
+# Deploying again: the next release's manifests apply over the last one's
+# ---------------------------------------------------------------------------
+def test_the_next_release_s_overlay_applies_over_0_2_0_s(releases: Path, tmp_path: Path) -> None:
+    """Over what 0.2.0 deployed, and then over itself with a new image: nothing immutable changes.
+
+    0.2.0's fixed-name migration Job could not take a new image: the check names it.
+    """
+    answers = {"database": "postgresql", "queue": "celery", "deploy_target": "kubernetes"}
+    old = generate(releases, tmp_path / "old", "0.2.0", **answers)
+    new = generate(releases, tmp_path / "new", NEXT, **answers)
+    prod = "deploy/k8s/overlays/prod"
+    deployed = kustomize_directory(old / prod)
+    old_again = kustomize_directory(release_overlay(old, tmp_path / "old-k8s", "0.1.1"))
+    assert immutable_changes(deployed, old_again) == ["Job/orders-api-migrate: spec.template"]
+
+    following = kustomize_directory(new / prod)
+    assert immutable_changes(deployed, following) == []
+    again = kustomize_directory(release_overlay(new, tmp_path / "new-k8s", "0.1.1"))
+    assert immutable_changes(following, again) == []

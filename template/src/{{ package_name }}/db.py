@@ -7,12 +7,13 @@ is explicit and comes from Settings, whose defaults come from the capacity plan.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
@@ -30,6 +31,10 @@ from sqlalchemy.types import TypeEngine
 from . import dialect
 from .errors import ServiceUnavailableError, describe
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # Alembic is imported only where the schema is checked (lifespan.py).
+    from .schema_version import SchemaVersion
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -86,6 +91,10 @@ class Database:
     # found it unavailable (time.monotonic()).
     answered_at: float = -math.inf
     failed_at: float = -math.inf
+    # What /readyz compares the database's migrations with; the lifespan sets
+    # it (a worker's Database has no /readyz).
+    schema: SchemaVersion | None = None
+    _schema_check: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -106,15 +115,43 @@ class Database:
         A statement that succeeded within READINESS_TIMEOUT, with no failure
         since, is the answer: a pool that every request is using is busy, not
         broken, and a probe queueing behind those requests would call it broken.
-        Only without one does the probe ask the database itself.
+        Only without one does the probe ask the database itself. Until the
+        schema has been found current, the check also asks which migrations
+        ran, on a connection of its own: a pool busy with requests (a
+        gunicorn worker gets them before its first probe) must not hold it up.
         """
         await dialect.check_storage(self.settings)
+        if self.schema is not None and self.schema.state is None:
+            # One check at a time, shielded: a probe that gives up at
+            # READINESS_TIMEOUT leaves it running for the next one to use.
+            if self._schema_check is None or self._schema_check.done():
+                self._schema_check = asyncio.create_task(self._check_schema(self.schema))
+                self._schema_check.add_done_callback(_retrieve_error)
+            await asyncio.shield(self._schema_check)
         answered = time.monotonic() - self.answered_at
         if self.answered_at > self.failed_at and answered < self.settings.readiness_timeout:
-            return {**self.pool_status(), "answered_seconds_ago": round(answered, 3)}
+            return {**self.status(), "answered_seconds_ago": round(answered, 3)}
         async with self.engine.connect() as connection:
             await dialect.probe(connection)
-        return self.pool_status()
+        return self.status()
+
+    async def _check_schema(self, schema: SchemaVersion) -> None:
+        engine = create_async_engine(
+            self.settings.database_url.get_secret_value(),
+            poolclass=NullPool,
+            connect_args=dialect.connect_args(self.settings),
+        )
+        try:
+            async with engine.connect() as connection:
+                await schema.check(connection)
+        finally:
+            await engine.dispose()
+
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = dict(self.pool_status())
+        if self.schema is not None:
+            status["schema"] = self.schema.state
+        return status
 
     def pool_status(self) -> dict[str, int]:
         pool = self.engine.pool
@@ -128,7 +165,15 @@ class Database:
         return status
 
     async def dispose(self) -> None:
+        if self._schema_check is not None:
+            self._schema_check.cancel()
         await self.engine.dispose()
+
+
+def _retrieve_error(task: asyncio.Task[None]) -> None:
+    # The probe that awaited it reported the error; one that gave up did not need it.
+    if not task.cancelled():
+        task.exception()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -7,14 +7,14 @@ ALEMBIC_CONFIG points at alembic.ini when it is not in the working directory.
 
 from __future__ import annotations
 
-import os
-
 from alembic import command
 from alembic.config import Config
 
+from .schema_version import alembic_ini
+
 
 def alembic_config() -> Config:
-    return Config(os.environ.get("ALEMBIC_CONFIG", "alembic.ini"))
+    return Config(alembic_ini())
 
 
 def main() -> None:
