@@ -53,6 +53,52 @@ WORKER_SHUTDOWN_SECONDS = 30
 WORKER_STOP_MARGIN_SECONDS = 15
 
 
+@dataclass(frozen=True)
+class Redelivery:
+    """How the jobs of a lost worker come back, per queue x broker pair.
+
+    A worker that dies (SIGKILL, OOM, a lost host) or gives its jobs up at the
+    shutdown deadline never acknowledged them; the broker (or a peer worker)
+    hands them out again within ``expression`` seconds of Settings, plus
+    REDELIVERY_MARGIN_SECONDS for polling and clocks. Settings.redelivery_seconds
+    renders ``expression``; the runbooks and the README render ``why``.
+    """
+
+    expression: str
+    why: str
+
+
+# Added to every redelivery bound: polls, timers and process start-up.
+REDELIVERY_MARGIN_SECONDS = 5
+REDELIVERY = {
+    ("arq", "redis"): Redelivery(
+        # ARQ's in-progress mark lasts the job timeout + 10 s (arq.worker).
+        "self.worker_job_timeout + 10",
+        "ARQ runs the job again once its in-progress mark (WORKER_JOB_TIMEOUT + 10 s) expires",
+    ),
+    ("celery", "redis"): Redelivery(
+        "self.broker_visibility_timeout + self.broker_restore_interval",
+        "Redis hands an unacknowledged job out again once BROKER_VISIBILITY_TIMEOUT has"
+        " passed, at the next restore pass (every BROKER_RESTORE_INTERVAL seconds)",
+    ),
+    ("celery", "rabbitmq"): Redelivery(
+        "2 * self.broker_heartbeat",
+        "RabbitMQ requeues the jobs of a connection as soon as it closes, and closes"
+        " one it has not heard from for two BROKER_HEARTBEAT intervals (a lost host)",
+    ),
+    ("dramatiq", "redis"): Redelivery(
+        "self.broker_heartbeat_timeout + self.broker_maintenance_interval",
+        "every worker requeues the jobs of one whose heartbeat is BROKER_HEARTBEAT_TIMEOUT"
+        " old, on a clock of BROKER_MAINTENANCE_INTERVAL seconds",
+    ),
+    ("dramatiq", "rabbitmq"): Redelivery(
+        "2 * self.broker_heartbeat",
+        "RabbitMQ requeues the jobs of a connection as soon as it closes, and closes"
+        " one it has not heard from for two BROKER_HEARTBEAT intervals (a lost host)",
+    ),
+}
+
+
 # Seconds after which the pool replaces a connection, and why that number.
 POOL_RECYCLE = {
     "sqlite": (3600, "A local file has no idle limit; recycle hourly all the same."),
@@ -141,6 +187,18 @@ GRACE = {
 # vCPU), and the timeout stays below API Gateway's 30 s integration limit.
 LAMBDA_MEMORY_MB = 1024
 LAMBDA_TIMEOUT_SECONDS = 29
+# DB_STATEMENT_TIMEOUT_MS: the server cancels a statement well before the
+# platform would kill the request, so a slow query is a clean 503, not a
+# timed-out function. Lambda leaves room for the pool wait and the response.
+DB_STATEMENT_TIMEOUT_MS = 30_000
+LAMBDA_STATEMENT_MARGIN_SECONDS = 5
+
+
+def statement_timeout_ms(target: str) -> int:
+    """DB_STATEMENT_TIMEOUT_MS's default: below the function timeout on Lambda."""
+    if target == "lambda":
+        return (LAMBDA_TIMEOUT_SECONDS - LAMBDA_STATEMENT_MARGIN_SECONDS) * 1000
+    return DB_STATEMENT_TIMEOUT_MS
 
 
 # Kept here for the code and tests that import them from derived.
@@ -216,6 +274,8 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "test_broker_url_example": TEST_BROKER_URLS.get(broker, ""),
         "queue_requirements": QUEUE_REQUIREMENTS.get((str(queue), broker), []),
         "worker_shutdown_seconds": WORKER_SHUTDOWN_SECONDS,
+        "redelivery": REDELIVERY.get((str(queue), broker)),
+        "redelivery_margin_seconds": REDELIVERY_MARGIN_SECONDS,
         # systemd's TimeoutStopSec, compose's stop_grace_period, the worker pod's grace.
         "worker_stop_seconds": WORKER_SHUTDOWN_SECONDS + WORKER_STOP_MARGIN_SECONDS,
         "uses_gunicorn": target == "gunicorn",
@@ -224,6 +284,9 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "grace": GRACE.get(str(target), GRACE["gunicorn"]),
         "lambda_memory_mb": LAMBDA_MEMORY_MB,
         "lambda_timeout_seconds": LAMBDA_TIMEOUT_SECONDS,
+        "db_statement_timeout_ms": statement_timeout_ms(str(target)),
+        # Lambda reads DATABASE_URL from Secrets Manager at run time (database_secret.py).
+        "reads_database_secret": target == "lambda" and database in ("postgresql", "mysql"),
         # uvicorn alone serves one process per replica (kubernetes; lambda locally).
         "uses_uvicorn": target in ("kubernetes", "lambda"),
         "python_version": python_version,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,8 @@ OVERLAYS = ("dev", "prod")
 # The oldest Kubernetes the manifests are for (the preStop sleep action), and the newest.
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.utils.latest_version())
 CHECKOV = "checkov==3.3.30"
+# The serverless rules for cfn-lint (ES/WS codes: logs, tracing, throttling).
+CFN_LINT_SERVERLESS = "cfn-lint-serverless==0.3.6"
 RECOMMENDED_LABELS = (
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -471,6 +474,12 @@ LAMBDA = variants_where(deploy_target="lambda")
 @each_variant(*LAMBDA)
 def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> None:
     run_tool(project, str(TOOLS / "cfn-lint"), "template.yaml")
+    run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CFN_LINT_SERVERLESS, "cfn-lint"),
+        *("-t", "template.yaml", "-a", "cfn_lint_serverless.rules"),
+        timeout=300,
+    )
 
     plan = derived_of(project)["plan"]
     source = (project.path / "template.yaml").read_text()
@@ -491,8 +500,40 @@ def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> 
         assert plan.uses_null_pool == (project.answers.get("db_pooler") == "pgbouncer")
         if plan.budget is not None and not plan.uses_null_pool:
             assert plan.worst_case_connections <= plan.budget
-        # Only a reference: the secret resolves at deploy time.
-        assert variables["DATABASE_URL"]["Fn::Sub"].startswith("{{resolve:secretsmanager:")
+        # Only the secret's ARN: the function reads the value at run time.
+        assert variables["DATABASE_URL_SECRET_ARN"] == {"Ref": "DatabaseUrlSecretArn"}
+        assert "DATABASE_URL" not in variables
+    # No secret value anywhere: neither resolved at deploy time nor in an output.
+    assert "resolve:secretsmanager" not in source
+    assert "Secret" not in json.dumps(template.get("Outputs", {}))
+    # Timeouts derived from the target: the database gives up before the function.
+    settings = (project.path / "src" / project.package / "settings.py").read_text()
+    if project.answers["database"] in ("postgresql", "mysql"):
+        statement = re.search(r"db_statement_timeout_ms: int = Field\(default=(\d+)", settings)
+        assert statement is not None
+        assert int(statement[1]) < function["Timeout"] * 1000
+    # Logs kept for a while, tracing on, the API throttled and its requests logged.
+    assert function["Tracing"] == "Active"
+    resources = template["Resources"]
+    assert resources["HttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"]
+    assert resources["HttpApi"]["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    for group in ("AccessLogs", "FunctionLogs"):
+        assert resources[group]["Properties"]["RetentionInDays"]
+
+
+@each_variant(*LAMBDA)
+def test_sam_template_encrypts_the_function_environment(project: Project) -> None:
+    """checkov's CKV_AWS_173: Lambda environment variables encrypted with a key of ours."""
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--file", "template.yaml", "--framework", "cloudformation"),
+        *("--check", "CKV_AWS_173", "--skip-download", "--output", "json"),
+        timeout=600,
+    )
+    report = json.loads(output)
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["passed"] == 1
     dockerfile = (project.path / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
     assert f'CMD ["{project.package}.lambda_handler.handler"]' in dockerfile

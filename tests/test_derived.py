@@ -100,10 +100,14 @@ def test_queue_flags_broker_and_requirements(
     # Workers count against the connection budget: (1 process + 1 during a
     # rollout) x 4 jobs, one connection each.
     assert derived["plan"].worker_connections == 8
+    # Every pair promises a redelivery bound, written over its own settings.
+    assert derived["redelivery"].expression.startswith(("self.", "2 * self."))
+    assert derived["redelivery"].why
 
 
 def test_no_queue_has_no_broker() -> None:
     derived = derive(DEFAULTS)
+    assert derived["redelivery"] is None
     assert not derived["has_queue"]
     assert (derived["broker"], derived["broker_url"], derived["queue_requirements"]) == ("", "", [])
     assert not derived["uses_redis"]
@@ -428,3 +432,9 @@ def test_resolve_renders_the_defaults_copier_would() -> None:
     assert (resolved["max_replicas"], resolved["web_processes"]) == (10, 1)
     assert resolved["worker_concurrency"] == 10
     assert resolved["cors_origins"] == []
+
+
+def test_statement_timeout_stays_below_the_lambda_timeout() -> None:
+    lambda_ms = derive({**DEFAULTS, "deploy_target": "lambda"})["db_statement_timeout_ms"]
+    assert lambda_ms < derive({**DEFAULTS, "deploy_target": "lambda"})["lambda_timeout_seconds"] * 1000
+    assert derive(DEFAULTS)["db_statement_timeout_ms"] == 30_000

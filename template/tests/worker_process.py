@@ -43,18 +43,37 @@ class WorkerProcess:
                 lines.append(json.loads(line))
         return lines
 
+    def unstructured(self) -> list[str]:
+        """The lines written so far that are not JSON: an operator's parser chokes on each."""
+        unparsed = []
+        for line in self.log.read_text().splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                unparsed.append(line)
+        return unparsed
+
     async def wait_for(self, event: str, **fields: Any) -> dict[str, Any]:
         """The first log line with ``event`` (and ``fields``), once the worker has written it."""
+        (line,) = await self.wait_for_lines(event, 1, **fields)
+        return line
+
+    async def wait_for_lines(self, event: str, count: int, **fields: Any) -> list[dict[str, Any]]:
+        """The first ``count`` log lines with ``event`` (and ``fields``), once all are written."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DEADLINE_SECONDS
         while loop.time() < deadline:
-            for line in self.lines():
-                if line.get("event") == event and fields.items() <= line.items():
-                    return line
+            found = [
+                line
+                for line in self.lines()
+                if line.get("event") == event and fields.items() <= line.items()
+            ]
+            if len(found) >= count:
+                return found[:count]
             if self.process is not None and self.process.poll() is not None:
                 break
             await asyncio.sleep(0.1)
-        raise AssertionError(f"worker never logged {event!r}:\n{self.log.read_text()}")
+        raise AssertionError(f"worker never logged {count} x {event!r}:\n{self.log.read_text()}")
 
     def kill(self) -> None:
         """SIGKILL: no chance to finish or hand anything back."""

@@ -64,8 +64,10 @@ def logging_config(
             "uvicorn.access": {"handlers": [], "propagate": False},
             "gunicorn.error": {"handlers": [], "propagate": True},
             "gunicorn.access": {"handlers": [], "propagate": False},
-            # pika (RabbitMQ) narrates every connection at INFO.
-            "pika": {"level": "WARNING"},
+            # pika (RabbitMQ) narrates every connection at INFO, and every lost one
+            # in several ERROR lines; its callers report what matters (a 503 on
+            # enqueue, workers/connection.py in the worker).
+            "pika": {"level": "CRITICAL"},
         },
     }
 
@@ -75,6 +77,9 @@ def configure_logging(level: str, log_format: str, *extra: structlog.typing.Proc
     # No line shows them, and each record would pay a getpid() and a thread lookup.
     logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
     logging.config.dictConfig(logging_config(level, log_format, *extra))
+    # Warnings (a library's deprecation, Celery's root check) become log lines too,
+    # instead of text on stderr.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,
