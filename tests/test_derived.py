@@ -436,5 +436,7 @@ def test_resolve_renders_the_defaults_copier_would() -> None:
 
 def test_statement_timeout_stays_below_the_lambda_timeout() -> None:
     lambda_ms = derive({**DEFAULTS, "deploy_target": "lambda"})["db_statement_timeout_ms"]
-    assert lambda_ms < derive({**DEFAULTS, "deploy_target": "lambda"})["lambda_timeout_seconds"] * 1000
+    assert (
+        lambda_ms < derive({**DEFAULTS, "deploy_target": "lambda"})["lambda_timeout_seconds"] * 1000
+    )
     assert derive(DEFAULTS)["db_statement_timeout_ms"] == 30_000
