@@ -59,6 +59,173 @@ app.get("/bench/trivial")(trivial)
 """
 
 
+# The naive app the golden path must beat (issue #17): what a team writes by
+# hand with FastAPI, the SQLAlchemy async ORM and asyncpg, in the default style:
+# a session per request, pre-ping on, session.get, response_model, no
+# middleware. The pool is sized as the service's (BENCH_POOL_SIZE, BENCH_MAX_OVERFLOW).
+NAIVE_APP_MODULE = """
+import os
+from datetime import UTC, datetime
+
+from fastapi import Depends, FastAPI, HTTPException
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(String(2000))
+    # Set in Python, as the service does: no read-back after the INSERT.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+
+
+class ItemCreate(BaseModel):
+    name: str
+    description: str | None = None
+
+
+class ItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    description: str | None
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemRead]
+    next_after: int | None
+
+
+engine = create_async_engine(
+    os.environ["DATABASE_URL"],
+    pool_size=int(os.environ["BENCH_POOL_SIZE"]),
+    max_overflow=int(os.environ["BENCH_MAX_OVERFLOW"]),
+    pool_pre_ping=True,
+)
+sessions = async_sessionmaker(engine, expire_on_commit=False)
+app = FastAPI()
+
+
+async def get_session():
+    async with sessions() as session:
+        yield session
+
+
+@app.get("/livez")
+async def livez():
+    return {"status": "ok"}
+
+
+@app.get("/api/v1/items/{item_id}", response_model=ItemRead)
+async def get_item(item_id: int, session: AsyncSession = Depends(get_session)):
+    item = await session.get(Item, item_id)
+    if item is None:
+        raise HTTPException(404, "not found")
+    return item
+
+
+@app.get("/api/v1/items", response_model=ItemPage)
+async def list_items(
+    limit: int = 20, after: int | None = None, session: AsyncSession = Depends(get_session)
+):
+    query = select(Item).order_by(Item.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(Item.id > after)
+    rows = (await session.scalars(query)).all()
+    return {"items": rows[:limit], "next_after": rows[limit - 1].id if len(rows) > limit else None}
+
+
+@app.post("/api/v1/items", response_model=ItemRead, status_code=201)
+async def create_item(payload: ItemCreate, session: AsyncSession = Depends(get_session)):
+    item = Item(name=payload.name, description=payload.description)
+    session.add(item)
+    await session.commit()
+    return item
+"""
+
+
+# The practical ceiling: what the same four endpoints cost with nothing but
+# Starlette, an asyncpg pool, and SQL written by hand.
+RAW_APP_MODULE = """
+import os
+from contextlib import asynccontextmanager
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+COLUMNS = "id, name, description, created_at"
+
+
+@asynccontextmanager
+async def lifespan(app):
+    size = int(os.environ["RAW_POOL_SIZE"])
+    app.state.pool = await asyncpg.create_pool(os.environ["RAW_DSN"], min_size=size, max_size=size)
+    yield
+    await app.state.pool.close()
+
+
+def as_json(row):
+    return {**dict(row), "created_at": row["created_at"].isoformat()}
+
+
+async def livez(request):
+    return JSONResponse({"status": "ok"})
+
+
+async def get_item(request):
+    row = await request.app.state.pool.fetchrow(
+        f"SELECT {COLUMNS} FROM items WHERE id = $1", int(request.path_params["item_id"])
+    )
+    if row is None:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    return JSONResponse(as_json(row))
+
+
+async def list_items(request):
+    limit = int(request.query_params.get("limit", 20))
+    after = int(request.query_params.get("after", 0))
+    rows = await request.app.state.pool.fetch(
+        f"SELECT {COLUMNS} FROM items WHERE id > $1 ORDER BY id LIMIT $2", after, limit + 1
+    )
+    items = [as_json(row) for row in rows[:limit]]
+    return JSONResponse({"items": items, "next_after": items[-1]["id"] if len(rows) > limit else None})
+
+
+async def create_item(request):
+    body = await request.json()
+    row = await request.app.state.pool.fetchrow(
+        f"INSERT INTO items (name, description, created_at) VALUES ($1, $2, now()) RETURNING {COLUMNS}",
+        body["name"],
+        body.get("description"),
+    )
+    return JSONResponse(as_json(row), status_code=201)
+
+
+app = Starlette(
+    routes=[
+        Route("/livez", livez),
+        Route("/api/v1/items/{item_id:int}", get_item),
+        Route("/api/v1/items", list_items),
+        Route("/api/v1/items", create_item, methods=["POST"]),
+    ],
+    lifespan=lifespan,
+)
+"""
+
+
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 _DURATION = r"([\d.]+)(us|ms|s|m)\b"
 

@@ -44,6 +44,7 @@ import yaml
 
 from bench.common import (
     BENCH_APP_MODULE,
+    RAW_APP_MODULE,
     RESULTS,
     ROOT,
     WrkResult,
@@ -93,76 +94,6 @@ WORKLOADS: dict[str, tuple[str, str | None]] = {
     "list a page": ("/api/v1/items", "list_page.lua"),
     "create an item": ("/api/v1/items", "create.lua"),
 }
-
-# The practical ceiling: what the same four endpoints cost with nothing but
-# Starlette, an asyncpg pool, and SQL written by hand.
-RAW_APP_MODULE = """
-import os
-from contextlib import asynccontextmanager
-
-import asyncpg
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-COLUMNS = "id, name, description, created_at"
-
-
-@asynccontextmanager
-async def lifespan(app):
-    size = int(os.environ["RAW_POOL_SIZE"])
-    app.state.pool = await asyncpg.create_pool(os.environ["RAW_DSN"], min_size=size, max_size=size)
-    yield
-    await app.state.pool.close()
-
-
-def as_json(row):
-    return {**dict(row), "created_at": row["created_at"].isoformat()}
-
-
-async def livez(request):
-    return JSONResponse({"status": "ok"})
-
-
-async def get_item(request):
-    row = await request.app.state.pool.fetchrow(
-        f"SELECT {COLUMNS} FROM items WHERE id = $1", int(request.path_params["item_id"])
-    )
-    if row is None:
-        return JSONResponse({"detail": "not found"}, status_code=404)
-    return JSONResponse(as_json(row))
-
-
-async def list_items(request):
-    limit = int(request.query_params.get("limit", 20))
-    after = int(request.query_params.get("after", 0))
-    rows = await request.app.state.pool.fetch(
-        f"SELECT {COLUMNS} FROM items WHERE id > $1 ORDER BY id LIMIT $2", after, limit + 1
-    )
-    items = [as_json(row) for row in rows[:limit]]
-    return JSONResponse({"items": items, "next_after": items[-1]["id"] if len(rows) > limit else None})
-
-
-async def create_item(request):
-    body = await request.json()
-    row = await request.app.state.pool.fetchrow(
-        f"INSERT INTO items (name, description, created_at) VALUES ($1, $2, now()) RETURNING {COLUMNS}",
-        body["name"],
-        body.get("description"),
-    )
-    return JSONResponse(as_json(row), status_code=201)
-
-
-app = Starlette(
-    routes=[
-        Route("/livez", livez),
-        Route("/api/v1/items/{item_id:int}", get_item),
-        Route("/api/v1/items", list_items),
-        Route("/api/v1/items", create_item, methods=["POST"]),
-    ],
-    lifespan=lifespan,
-)
-"""
 
 # Runs SQL on the bench's database server with the rendered project's asyncpg.
 SQL_RUNNER = """

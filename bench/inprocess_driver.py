@@ -1,0 +1,157 @@
+"""One app, driven in its own process through httpx's ASGI transport: CPU time per request.
+
+Run by bench/inprocess.py with the rendered project's interpreter (cwd: the
+project), never imported by it: it needs nothing but the standard library,
+httpx and the app under test.
+
+    <project>/.venv/bin/python bench/inprocess_driver.py <module:attribute> <log file>
+
+Reads one command per line on stdin, a JSON object {"workload": ..., "requests": n,
+"concurrency": c}, runs the batch, and answers one JSON line on its own stdout
+(the app's logs go to <log file>, as a server's would go to its log sink):
+{"cpu_seconds": ..., "wall_seconds": ..., "requests": n, "errors": k}. An empty
+line (or end of input) ends the process, after the app's lifespan shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import itertools
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable, Coroutine, MutableMapping
+from typing import Any
+
+import httpx
+
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[..., Coroutine[Any, Any, None]]
+SEEDED = int(os.environ.get("BENCH_SEEDED_ITEMS", "10000"))
+
+
+class Lifespan:
+    """The ASGI lifespan as a server runs it: startup, the state it yields, shutdown."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._outbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _receive(self) -> Message:
+        return await self._inbox.get()
+
+    async def _send(self, message: Message) -> None:
+        await self._outbox.put(message)
+
+    async def _expect(self, sent: str, expected: str) -> None:
+        await self._inbox.put({"type": sent})
+        message = await self._outbox.get()
+        if message["type"] != expected:
+            raise RuntimeError(f"lifespan: {message}")
+
+    async def __aenter__(self) -> ASGIApp:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state}
+        self._task = asyncio.create_task(self.app(scope, self._receive, self._send))
+        await self._expect("lifespan.startup", "lifespan.startup.complete")
+
+        async def with_state(scope: Message, receive: Any, send: Any) -> None:
+            # What uvicorn does: each request gets a shallow copy of the lifespan state.
+            if scope["type"] == "http":
+                scope["state"] = self.state.copy()
+            await self.app(scope, receive, send)
+
+        return with_state
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._expect("lifespan.shutdown", "lifespan.shutdown.complete")
+        if self._task is not None:
+            await self._task
+
+
+def request_for(workload: str, counter: itertools.count[int]) -> tuple[str, str, Any]:
+    if workload == "livez":
+        return "GET", "/livez", None
+    if workload == "read":
+        return "GET", f"/api/v1/items/{random.randint(1, SEEDED)}", None  # noqa: S311
+    if workload == "list":
+        return "GET", f"/api/v1/items?limit=20&after={random.randint(0, SEEDED - 20)}", None  # noqa: S311
+    if workload == "create":
+        return "POST", "/api/v1/items", {"name": f"bench-{uuid.uuid4().hex}-{next(counter)}"}
+    raise ValueError(f"unknown workload {workload!r}")
+
+
+async def batch(
+    client: httpx.AsyncClient, workload: str, requests: int, concurrency: int
+) -> dict[str, float]:
+    counter = itertools.count()
+    remaining = iter(range(requests))
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        for _ in remaining:
+            method, path, body = request_for(workload, counter)
+            response = await client.request(method, path, json=body)
+            if response.status_code >= 400:
+                errors += 1
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {
+        "cpu_seconds": time.process_time() - cpu,
+        "wall_seconds": time.perf_counter() - wall,
+        "requests": requests,
+        "errors": errors,
+    }
+
+
+async def serve(spec: str, results: Any) -> None:
+    # "package.module:app", or "package.module:factory()" for an app factory.
+    module, _, attribute = spec.partition(":")
+    factory = attribute.endswith("()")
+    app = getattr(importlib.import_module(module), attribute.removesuffix("()") or "app")
+    if factory:
+        app = app()
+    async with Lifespan(app) as wrapped:
+        transport = httpx.ASGITransport(app=wrapped)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            loop = asyncio.get_running_loop()
+            results.write(json.dumps({"ready": True}) + "\n")
+            while True:
+                line = await loop.run_in_executor(None, sys.stdin.readline)
+                if not line.strip():
+                    break
+                command = json.loads(line)
+                measured = await batch(
+                    client, command["workload"], command["requests"], command["concurrency"]
+                )
+                results.write(json.dumps(measured) + "\n")
+
+
+def main() -> None:
+    spec, log_file = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, os.getcwd())  # the project's own modules (bench_app.py and the like)
+    # Our answers keep the real stdout; the app's log lines (to sys.stdout) go to the file.
+    results = os.fdopen(os.dup(1), "w", buffering=1)
+    with open(log_file, "ab") as log:
+        os.dup2(log.fileno(), 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    with contextlib.suppress(KeyboardInterrupt):
+        try:  # the event loop the servers run
+            uvloop: Any = importlib.import_module("uvloop")
+        except ImportError:
+            asyncio.run(serve(spec, results))
+        else:
+            uvloop.run(serve(spec, results))
+
+
+if __name__ == "__main__":
+    main()
