@@ -3,10 +3,14 @@ are run by hand (README) and never timed in tests."""
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from bench.common import WrkResult, format_ratio, markdown_table, parse_wrk, ratio
-from bench.service import Key, targets_report
+from bench.inprocess import overhead, paired
+from bench.pgcount import SSL_REQUEST, ClientStream
+from bench.service import NAIVE, Key, targets_report
 
 WRK_REPORT = """\
 Running 3s test @ http://127.0.0.1:8000/api/v1/items/1
@@ -73,12 +77,50 @@ def test_targets_read_off_the_worst_case() -> None:
         best[("raw Starlette + asyncpg", 1, "read one item", connections)] = wrk_result(1000)
         best[("bare FastAPI", 1, "read one item", connections)] = wrk_result(500)
         best[("bare FastAPI", 1, "/livez", connections)] = wrk_result(2000)
+        best[(NAIVE, 1, "read one item", connections)] = wrk_result(400)
         best[("kubernetes target", 1, "/livez", connections)] = wrk_result(1800)
     best[("kubernetes target", 1, "read one item", 64)] = wrk_result(450)
     best[("kubernetes target", 1, "read one item", 256)] = wrk_result(400)
     errors = dict.fromkeys(best, 0) | {("kubernetes target", 1, "read one item", 256): 3}
     table = targets_report(best, errors)[0]
+    assert "| read one item vs the naive app | >= 1.00x | 1.00x to 1.12x |" in table
+    assert "| list a page vs the naive app | >= 1.00x | n/a |" in table
     assert "| read path vs raw ceiling | >= 0.40x | 0.40x to 0.45x |" in table
     assert "| stack cost, trivial route (/livez) | <= 15% | 10% |" in table
     assert "| stack cost, database route | <= 5% | 10% to 20% |" in table
     assert "| errors or timeouts at 256 connections | 0 | 3 |" in table
+
+
+def message(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+def test_pg_round_trips_counted_from_a_split_stream() -> None:
+    ssl_request = struct.pack("!ii", 8, SSL_REQUEST)
+    startup = struct.pack("!ii", 12, 196608) + b"u\0\0\0"
+    stream = (
+        ssl_request
+        + startup
+        + message(b"Q", b"BEGIN;\0")
+        + message(b"P", b"s1\0SELECT items.id FROM items WHERE id = $1\0\0\0")
+        + message(b"B", b"\0s1\0\0\0\0\0\0\0")
+        + message(b"E", b"\0\0\0\0\0")
+        + message(b"S", b"")
+        + message(b"Q", b"ROLLBACK\0")
+    )
+    parsed = ClientStream()
+    for offset in range(0, len(stream), 3):  # messages split anywhere
+        parsed.feed(stream[offset : offset + 3])
+    assert parsed.round_trips == 3
+    assert parsed.queries == {
+        "BEGIN;": 1,
+        "ROLLBACK": 1,
+        "prepare: SELECT items.id FROM items": 1,
+    }
+
+
+def test_inprocess_ratios_are_medians_of_paired_batches() -> None:
+    samples = {"G": [1.0, 2.0, 4.0], "N": [1.0, 3.0, 2.0]}
+    assert paired(samples, "G", "N") == 1.0  # N/G per batch: 1.0, 1.5, 0.5
+    assert overhead(samples, "G", "N") == 0.0  # G/N - 1: 0.0, -0.33, 1.0
+    assert paired(samples, "G", "R") is None
