@@ -20,6 +20,7 @@ import contextlib
 import importlib
 import itertools
 import json
+import logging
 import os
 import random
 import sys
@@ -138,6 +139,9 @@ async def serve(spec: str, results: Any) -> None:
 
 def main() -> None:
     spec, log_file = sys.argv[1], sys.argv[2]
+    # The client's own INFO line per request is the driver's cost, not the app's:
+    # an app that configures logging at INFO would otherwise pay for it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     sys.path.insert(0, os.getcwd())  # the project's own modules (bench_app.py and the like)
     # Our answers keep the real stdout; the app's log lines (to sys.stdout) go to the file.
     results = os.fdopen(os.dup(1), "w", buffering=1)
