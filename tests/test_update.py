@@ -847,7 +847,6 @@ def test_a_team_migration_and_the_queue_s_migrations_all_apply(
 ) -> None:
     """The team's revision (id 0002, or Alembic's random one), then a queue by `copier update`."""
     project = Project(generate(releases, tmp_path / "service", version, **answers), answers)
-    project.uv("lock", "--quiet")  # 0.2.0 rendered no uv.lock; the lock tests check the rest
     with service_database(project.sync(), tmp_path) as database:
         database.migrate()
         add_notes_model(project)
@@ -878,7 +877,6 @@ def test_a_team_migration_and_the_queue_s_migrations_all_apply(
             project.path / "migrations/versions/20260102_golden_path_0002_add_items_processed_at.py"
         ).exists()
         project.answers = {**answers, **queue}
-        project.uv("lock", "--quiet")  # the queue's dependencies
         project.synced = False
         database.project = project.sync()
         database.migrate()
@@ -901,7 +899,6 @@ def test_a_team_revision_on_the_0_2_0_queue_revision_follows_its_new_id(
     """0.2.0's queue revision was 0002: the team's revision on it and the database follow."""
     answers = {"database": "postgresql", "queue": "arq"}
     project = Project(generate(releases, tmp_path / "service", "0.2.0", **answers), answers)
-    project.uv("lock", "--quiet")  # 0.2.0 rendered no uv.lock
     with service_database(project.sync(), tmp_path) as database:
         database.migrate()
         assert version_table(database) == ["0002"]
@@ -920,7 +917,6 @@ def test_a_team_revision_on_the_0_2_0_queue_revision_follows_its_new_id(
         assert not (
             project.path / "migrations/versions/20260102_0002_add_items_processed_at.py"
         ).exists()
-        project.uv("lock", "--quiet")
         project.synced = False
         database.project = project.sync()
         database.migrate()
