@@ -55,7 +55,14 @@ from bench.common import (
     render,
 )
 from bench.pgcount import CountingProxy
-from bench.service import SEEDED_ITEMS, TARGETS, bench_database, pool_size, run_sql, venv
+from bench.service import (
+    SEEDED_ITEMS,
+    TARGETS,
+    bench_database,
+    migrate_and_seed,
+    pool_size,
+    venv,
+)
 
 DRIVER = ROOT / "bench" / "inprocess_driver.py"
 NULL_APP_MODULE = """
@@ -338,19 +345,7 @@ def main() -> None:
         prepare(project)
         with bench_database(project, args.postgres) as dsn:
             env = environment(project, dsn, scratch)
-            subprocess.run(
-                [venv(project, "python"), "-m", "orders_api.migrate"],
-                cwd=project,
-                env={**os.environ, **env},
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            run_sql(
-                project,
-                dsn,
-                "INSERT INTO items (name, description, created_at) SELECT 'seed-' || n, "  # noqa: S608 - a constant
-                f"'seeded', now() FROM generate_series(1, {SEEDED_ITEMS}) AS n",
-            )
+            migrate_and_seed(project, dsn, env)
             samples, errors = measure_cpu(project, env, scratch, args)
             trips = count_round_trips(project, env, scratch, args.count) if args.count else {}
     lines += [

@@ -198,6 +198,23 @@ def run_sql(project: Path, dsn: str, statement: str) -> None:
     subprocess.run([venv(project, "python"), "-c", SQL_RUNNER, dsn, statement], check=True)
 
 
+def migrate_and_seed(project: Path, dsn: str, env: Mapping[str, str]) -> None:
+    """The service's migrations, then SEEDED_ITEMS rows for the reads to find."""
+    subprocess.run(
+        [venv(project, "python"), "-m", "orders_api.migrate"],
+        cwd=project,
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    run_sql(
+        project,
+        dsn,
+        "INSERT INTO items (name, description, created_at) SELECT 'seed-' || n, "  # noqa: S608 - a constant
+        f"'seeded', now() FROM generate_series(1, {SEEDED_ITEMS}) AS n",
+    )
+
+
 @contextmanager
 def bench_database(project: Path, server_dsn: str) -> Iterator[str]:
     """A database of its own on the server; dropped at the end."""
@@ -308,19 +325,7 @@ def measure_load(
             "PROMETHEUS_MULTIPROC_DIR": str(scratch / "prometheus"),
             **dict(item.split("=", 1) for item in args.env),
         }
-        subprocess.run(
-            [venv(gunicorn, "python"), "-m", "orders_api.migrate"],
-            cwd=gunicorn,
-            env={**os.environ, **env},
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        run_sql(
-            gunicorn,
-            dsn,
-            "INSERT INTO items (name, description, created_at) SELECT 'seed-' || n, "  # noqa: S608 - a constant
-            f"'seeded', now() FROM generate_series(1, {SEEDED_ITEMS}) AS n",
-        )
+        migrate_and_seed(gunicorn, dsn, env)
         for round_number in range(args.rounds):
             port = free_port()
             # Interleaved: drift on a shared machine hits every server alike.
