@@ -62,6 +62,19 @@ def run_tool(project: Project, *command: str, timeout: float = 120) -> str:
     return result.stdout
 
 
+def checkov(project: Project, *arguments: str) -> dict[str, Any]:
+    """checkov's JSON report on what ``arguments`` name (offline: no policy download)."""
+    output = run_tool(
+        project,
+        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
+        *arguments,
+        *("--skip-download", "--output", "json"),
+        timeout=600,
+    )
+    report: dict[str, Any] = json.loads(output)
+    return report
+
+
 def kustomize(project: Project, overlay: str) -> list[dict[str, Any]]:
     return kustomize_directory(project.path / "deploy/k8s/overlays" / overlay)
 
@@ -207,14 +220,7 @@ def test_every_name_and_label_fits_a_dns_label(project: Project) -> None:
 def test_policy_scan_finds_nothing(project: Project, tmp_path: Path) -> None:
     for overlay in OVERLAYS:
         (tmp_path / f"{overlay}.yaml").write_text(yaml.safe_dump_all(kustomize(project, overlay)))
-    output = run_tool(
-        project,
-        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
-        *("--directory", str(tmp_path), "--framework", "kubernetes"),
-        *("--skip-download", "--output", "json"),
-        timeout=600,
-    )
-    report = json.loads(output)
+    report = checkov(project, "--directory", str(tmp_path), "--framework", "kubernetes")
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] > 0
     # Every skip is one of the reasoned annotations on the objects.
@@ -455,14 +461,7 @@ def test_dockerfile_passes_hadolint(project: Project) -> None:
 
 @each_variant(*EVERY_VARIANT)
 def test_dockerfile_policy_scan_finds_nothing(project: Project) -> None:
-    output = run_tool(
-        project,
-        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
-        *("--file", "Dockerfile", "--framework", "dockerfile"),
-        *("--skip-download", "--output", "json"),
-        timeout=600,
-    )
-    report = json.loads(output)
+    report = checkov(project, "--file", "Dockerfile", "--framework", "dockerfile")
     assert report["summary"]["failed"] == 0, report["results"]["failed_checks"]
     passed = {check["check_id"] for check in report["results"]["passed_checks"]}
     assert "CKV_DOCKER_2" in passed  # a HEALTHCHECK (tests/test_serve.py runs it)
@@ -524,14 +523,15 @@ def test_sam_template_passes_cfn_lint_and_follows_the_plan(project: Project) -> 
 @each_variant(*LAMBDA)
 def test_sam_template_encrypts_the_function_environment(project: Project) -> None:
     """checkov's CKV_AWS_173: Lambda environment variables encrypted with a key of ours."""
-    output = run_tool(
+    report = checkov(
         project,
-        *(find_uv_bin(), "tool", "run", "--from", CHECKOV, "checkov"),
-        *("--file", "template.yaml", "--framework", "cloudformation"),
-        *("--check", "CKV_AWS_173", "--skip-download", "--output", "json"),
-        timeout=600,
+        "--file",
+        "template.yaml",
+        "--framework",
+        "cloudformation",
+        "--check",
+        "CKV_AWS_173",
     )
-    report = json.loads(output)
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] == 1
     dockerfile = (project.path / "Dockerfile").read_text()
