@@ -247,6 +247,13 @@ class WrkResult:
         return self.non_2xx + self.socket_errors
 
 
+def publish(name: str, report: str) -> None:
+    """Write ``report`` to bench/results/``name`` and print it."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text(report)
+    sys.stdout.write(report)
+
+
 def _milliseconds(value: str, unit: str) -> float:
     return float(value) * _UNITS[unit]
 

@@ -45,13 +45,13 @@ from bench.common import (
     BENCH_APP_MODULE,
     NAIVE_APP_MODULE,
     RAW_APP_MODULE,
-    RESULTS,
     ROOT,
     format_ratio,
     load_average,
     machine,
     markdown_table,
     median,
+    publish,
     render,
 )
 from bench.pgcount import CountingProxy
@@ -359,9 +359,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "inprocess.md").write_text(text)
-    sys.stdout.write(text)
+    publish("inprocess.md", text)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,9 +33,9 @@ import httpx
 
 from bench.common import (
     BENCH_APP_MODULE,
-    RESULTS,
     ensure_wrk,
     free_port,
+    publish,
     render,
     run_wrk,
     stop,
@@ -162,9 +161,7 @@ def main() -> None:
         "OTEL_TRACES_SAMPLER_ARG=0.1) to pay a fraction of the traced cost.",
     ]
     report = "\n".join(lines) + "\n"
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "middleware_overhead.md").write_text(report)
-    sys.stdout.write(report)
+    publish("middleware_overhead.md", report)
 
 
 if __name__ == "__main__":

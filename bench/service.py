@@ -49,7 +49,6 @@ from bench.common import (
     BENCH_APP_MODULE,
     NAIVE_APP_MODULE,
     RAW_APP_MODULE,
-    RESULTS,
     ROOT,
     WrkResult,
     ensure_wrk,
@@ -59,6 +58,7 @@ from bench.common import (
     machine,
     markdown_table,
     median,
+    publish,
     ratio,
     render,
     run_wrk,
@@ -585,9 +585,7 @@ def main() -> None:
             lines += ["## Generator", "", *measure_generator(args, scratch), ""]
     lines += [f"Load average after the run: {load_average()}.", ""]
     report = "\n".join(lines)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "service.md").write_text(report)
-    sys.stdout.write(report)
+    publish("service.md", report)
 
 
 if __name__ == "__main__":
