@@ -45,8 +45,20 @@ class Cluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def ctl(self, *args: str) -> None:
-        command = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args]
-        _as_postgres(command)
+        # -l on every call: a server that pg_ctl restarts would otherwise keep
+        # pg_ctl's stdout, and the pipe reading it would never see its end.
+        log = self.data.parent / "server.log"
+        command = [
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+        ]
+        _as_postgres([*command, *args])
 
 
 def _as_postgres(command: list[str]) -> None:
@@ -59,8 +71,9 @@ def _as_postgres(command: list[str]) -> None:
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     bindir = Path(
-        subprocess.run(["pg_config", "--bindir"], check=True, capture_output=True, text=True)
-        .stdout.strip()
+        subprocess.run(
+            ["pg_config", "--bindir"], check=True, capture_output=True, text=True
+        ).stdout.strip()
     )
     # Not under tmp_path: the postgres user must be able to reach and own it.
     root = Path(tempfile.mkdtemp(prefix="failover-"))
@@ -72,7 +85,7 @@ def cluster() -> Iterator[Cluster]:
     _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"])
     options = f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root}"
     found = Cluster(data, port, bindir)
-    found.ctl("-o", f"{options} -c fsync=off", "-l", str(root / "server.log"), "start")
+    found.ctl("-o", f"{options} -c fsync=off", "start")
     try:
         yield found
     finally:
