@@ -291,6 +291,18 @@ def format_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
 
+def verdict(
+    values: Sequence[float], at_least: float | None = None, at_most: float | None = None
+) -> str:
+    """Whether every measured value meets its target: the worst case decides."""
+    if not values:
+        return "not measured"
+    met = (at_least is None or min(values) >= at_least) and (
+        at_most is None or max(values) <= at_most
+    )
+    return "met" if met else "**not met**"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

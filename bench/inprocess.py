@@ -53,6 +53,7 @@ from bench.common import (
     median,
     publish,
     render,
+    verdict,
 )
 from bench.pgcount import CountingProxy
 from bench.service import (
@@ -303,6 +304,7 @@ def report(
         "",
         f"Requests answered 4xx/5xx: {dict(errors)}.",
         "",
+        *targets(samples),
     ]
     if trips:
         trip_rows = [
@@ -317,6 +319,40 @@ def report(
             "",
         ]
     return lines
+
+
+def targets(samples: Samples) -> list[str]:
+    """Issue #17's targets on CPU per request, for G and K alike: the worse of the two decides."""
+
+    def both(workload: str, measure: Any, baseline: str) -> list[float]:
+        by_app = samples.get(workload, {})
+        found = (measure(by_app, app, baseline) for app in ("G", "K"))
+        return [value for value in found if value is not None]
+
+    rows = []
+    for label, workload, measure, baseline, bound in (
+        ("read one item vs the naive app", "read", paired, "N", ">= 1.00x"),
+        ("list a page vs the naive app", "list", paired, "N", ">= 1.00x"),
+        ("create an item vs the naive app", "create", paired, "N", ">= 1.00x"),
+        ("read one item vs raw asyncpg", "read", paired, "R", ">= 0.40x"),
+        ("stack cost on /livez", "livez", overhead, "bare", "<= 15%"),
+        ("stack cost on the read", "read", overhead, "bare", "<= 5%"),
+    ):
+        values = both(workload, measure, baseline)
+        limit = float(bound[3:].rstrip("x%")) / (100 if bound.endswith("%") else 1)
+        shown = [_percent(v) if measure is overhead else format_ratio(v) for v in values]
+        result = (
+            verdict(values, at_least=limit)
+            if bound.startswith(">=")
+            else verdict(values, at_most=limit)
+        )
+        rows.append([label, bound, " / ".join(shown) or "n/a", result])
+    return [
+        "Issue #17's targets (G / K; the worse of the two decides):",
+        "",
+        markdown_table(["target", "bound", "measured (G / K)", "worst case"], rows),
+        "",
+    ]
 
 
 def _percent(value: float | None) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, exc
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -82,6 +84,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # What requests that only read connect through (ReadConnectionDep).
+    reader: AsyncEngine
     settings: Settings
     # Requests that found no free connection within DB_POOL_TIMEOUT.
     pool_timeouts: int = 0
@@ -101,7 +105,11 @@ class Database:
         engine = create_engine(settings)
         # expire_on_commit=False: attributes stay loaded after commit, so
         # responses can be built without an implicit (async-illegal) refresh.
-        database = cls(engine, async_sessionmaker(engine, expire_on_commit=False), settings)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # The same pool; each read statement may commit on its own (dialect.py says where).
+        isolation = dialect.read_isolation_level(settings)
+        reader = engine.execution_options(isolation_level=isolation) if isolation else engine
+        database = cls(engine, sessions, reader, settings)
         # One clock read per statement: what lets /readyz see a busy pool as busy.
         event.listen(engine.sync_engine, "after_cursor_execute", database._answered)
         return database
@@ -192,27 +200,53 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.database_url.get_secret_value(), **options)
     dialect.configure(engine, settings)
     if settings.db_pool_pre_ping and not null_pool:  # NullPool's connections are all new
-        event.listen(engine.sync_engine, "checkout", _pinger(settings))
+        pre_ping = PrePing(settings)
+        event.listen(engine.sync_engine, "checkout", pre_ping.on_checkout)
+        event.listen(engine.sync_engine, "checkin", pre_ping.on_checkin)
     return engine
 
 
-def _pinger(settings: Settings) -> Callable[[Any, Any, Any], None]:
-    """The pool's pre-ping, bounded by the dialect's own timeout.
+class PrePing:
+    """The pool's liveness check: free for a connection in use, one round trip after idling.
 
-    SQLAlchemy's pool_pre_ping waits for the answer as long as for any
-    statement (DB_STATEMENT_TIMEOUT_MS and more); a frozen database would hold
-    every request that long. A connection that does not answer a ping within
+    A connection the server closed while it sat in the pool (a restart, a
+    terminated backend) is known to be closed without asking, and is replaced.
+    One idle for longer than DB_POOL_PING_IDLE_SECONDS is pinged: a server
+    that went away without closing (a failover, a dropped route) would
+    otherwise hold its next request until the statement timeout. One back from
+    a request more recent than that has just been heard from, and a ping on
+    every checkout would double a read's round trips. A statement that meets
+    a dead connection anyway is a 503, and SQLAlchemy then replaces every
+    connection opened before it.
+
+    SQLAlchemy's own pool_pre_ping waits for the answer as long as for any
+    statement; here a connection that does not answer within
     DB_CONNECT_TIMEOUT is given up, and with it every idle connection opened
     before it: the pool connects anew.
     """
 
-    def ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.idle_limit = settings.db_pool_ping_idle_seconds
+
+    def on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if dialect.closed(dbapi_connection.driver_connection):
+            raise exc.DisconnectionError("the server closed the connection while it was idle")
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < self.idle_limit:
+            return  # just opened, or just used
         try:
-            dbapi_connection.run_async(lambda driver: dialect.ping(driver, settings))
+            dbapi_connection.run_async(lambda driver: dialect.ping(driver, self.settings))
         except Exception as error:
             raise exc.InvalidatePoolError(describe(error)) from error
 
-    return ping_on_checkout
+
+# Where PrePing keeps when a connection went back to the pool: the record's
+# info lasts as long as the connection itself, and is cleared when it is replaced.
+_IDLE_SINCE = "idle_since"
 
 
 def database_unavailable(error: exc.DBAPIError) -> bool:
@@ -234,17 +268,36 @@ async def get_database(request: Request) -> Database:
     return database
 
 
-async def get_session(
-    database: Annotated[Database, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
-    """A session per request; writes commit in the service layer, anything else rolls back.
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
-    Closing is inside the try: the rollback at close meets a dead connection as
-    often as the request's own statements do, and must be a 503 just the same.
+
+async def get_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
+    """A session per request; writes commit in the service layer, anything else rolls back."""
+    async with _unavailable_as_503(database), database.sessionmaker() as session:
+        yield session
+
+
+async def get_read_connection(database: DatabaseDep) -> AsyncIterator[AsyncConnection]:
+    """A connection for requests that only read: Core statements, no ORM session.
+
+    On PostgreSQL (unless a pooler drops prepared statements) each statement
+    commits on its own, so a single SELECT is one round trip, not BEGIN,
+    SELECT and ROLLBACK. Two statements on it may see two snapshots: a use
+    case that needs one consistent view, or writes, takes SessionDep.
+    """
+    async with _unavailable_as_503(database), database.reader.connect() as connection:
+        yield connection
+
+
+@asynccontextmanager
+async def _unavailable_as_503(database: Database) -> AsyncIterator[None]:
+    """Database errors as 503s, where the session or connection it wraps is closed too.
+
+    The rollback at close meets a dead connection as often as the request's
+    own statements do, and must be a 503 just the same.
     """
     try:
-        async with database.sessionmaker() as session:
-            yield session
+        yield
     except exc.TimeoutError as error:
         # Every connection is busy and none came back within DB_POOL_TIMEOUT.
         database.pool_timeouts += 1
@@ -264,3 +317,4 @@ async def get_session(
 # scope="function": the session (and its connection) goes back to the pool as
 # soon as the endpoint returns, not after the response has been sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]

@@ -9,7 +9,7 @@ from ...workers import PROCESS_ITEM
 from ...workers.client import TaskQueueDep
 from .router import ItemId
 from .schemas import ProcessingAccepted
-from .service import ItemServiceDep
+from .service import ItemReaderDep
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/items", tags=["items"])
 @router.post("/{item_id}/process", status_code=status.HTTP_202_ACCEPTED, responses=problems(404))
 async def process_item(
     item_id: ItemId,
-    service: ItemServiceDep,
+    items: ItemReaderDep,
     queue: TaskQueueDep,
     request: Request,
     response: Response,
 ) -> ProcessingAccepted:
-    await service.get(item_id)  # a missing item is a 404 now, not a failed job later
+    await items.get(item_id)  # a missing item is a 404 now, not a failed job later
     job_id = await queue.enqueue(PROCESS_ITEM, item_id)
     status_url = str(request.url_for("get_item", item_id=item_id))
     response.headers["Location"] = status_url

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from ...errors import problems
 from .schemas import MAX_ITEM_ID, ItemCreate, ItemPage, ItemRead
-from .service import ItemServiceDep
+from .service import ItemReaderDep, ItemServiceDep
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -20,11 +20,11 @@ After = Annotated[
 
 @router.get("")
 async def list_items(
-    service: ItemServiceDep,
+    items: ItemReaderDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: After = None,
 ) -> ItemPage:
-    return await service.page(limit=limit, after=after)
+    return await items.page(limit=limit, after=after)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems(409))
@@ -32,13 +32,15 @@ async def create_item(
     payload: ItemCreate, service: ItemServiceDep, request: Request, response: Response
 ) -> ItemRead:
     item = await service.create(payload)
-    response.headers["Location"] = str(request.url_for("get_item", item_id=item.id))
-    return ItemRead.model_validate(item)
+    # Relative to the collection, as RFC 9110 allows: request.url_for would
+    # search the app's routes for get_item on every create.
+    response.headers["Location"] = f"{request.url.path}/{item.id}"
+    return item
 
 
 @router.get("/{item_id}", responses=problems(404))
-async def get_item(item_id: ItemId, service: ItemServiceDep) -> ItemRead:
-    return ItemRead.model_validate(await service.get(item_id))
+async def get_item(item_id: ItemId, items: ItemReaderDep) -> ItemRead:
+    return await items.get(item_id)
 
 
 @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))

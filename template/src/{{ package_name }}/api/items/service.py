@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ...db import SessionDep
+from ...db import ReadConnectionDep, SessionDep
 from ...errors import NotFoundError
 from .models import Item
-from .repository import ItemRepository
+from .repository import ItemQueries, ItemRepository
 from .schemas import ItemCreate, ItemPage, ItemRead
 
 
-class ItemService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.items = ItemRepository(session)
+class ItemReader:
+    """Use cases that only read, one statement each, on a read connection."""
 
-    async def get(self, item_id: int) -> Item:
-        item = await self.items.get(item_id)
-        if item is None:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.items = ItemQueries(connection)
+
+    async def get(self, item_id: int) -> ItemRead:
+        row = await self.items.get(item_id)
+        if row is None:
             raise NotFoundError(f"Item {item_id} does not exist.")
-        return item
+        return ItemRead.model_validate(row)
 
     async def page(self, *, limit: int, after: int | None) -> ItemPage:
         # One row more than asked tells whether another page exists, without a COUNT.
@@ -31,18 +32,35 @@ class ItemService:
         items = [ItemRead.model_validate(row) for row in rows[:limit]]
         return ItemPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
-    async def create(self, data: ItemCreate) -> Item:
+
+class ItemService:
+    """Use cases that write: each runs in the request's transaction, and commits it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.items = ItemRepository(session)
+
+    async def create(self, data: ItemCreate) -> ItemRead:
         item = await self.items.add(Item(name=data.name, description=data.description))
         await self.session.commit()
-        return item
+        return ItemRead.model_validate(item)
 
     async def delete(self, item_id: int) -> None:
-        await self.items.delete(await self.get(item_id))
+        item = await self.items.get(item_id)
+        if item is None:
+            raise NotFoundError(f"Item {item_id} does not exist.")
+        await self.items.delete(item)
         await self.session.commit()
 
 
-async def get_item_service(session: SessionDep) -> ItemService:  # async: no thread hop
+# async, though they await nothing: FastAPI runs a plain def in a worker thread.
+async def get_item_reader(connection: ReadConnectionDep) -> ItemReader:
+    return ItemReader(connection)
+
+
+async def get_item_service(session: SessionDep) -> ItemService:
     return ItemService(session)
 
 
+ItemReaderDep = Annotated[ItemReader, Depends(get_item_reader)]
 ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
