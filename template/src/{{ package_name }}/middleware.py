@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import PROBLEM_JSON, problem_body
 from .health import Readiness
+from .observability.logging import direct_logger
 from .observability.routes import RouteTemplates
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -29,8 +30,6 @@ REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # Probes hit every few seconds; log them only when they fail.
 _QUIET_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
-
-access_log = structlog.stdlib.get_logger("access")
 
 
 class RequestObserver(Protocol):
@@ -50,6 +49,8 @@ class RequestContextMiddleware:
         self.app = app
         self.observers = tuple(observers)
         self.route_template = RouteTemplates()
+        # Built with the app's middleware stack, after create_app configured logging.
+        self.access_log = direct_logger("access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,33 +82,36 @@ class RequestContextMiddleware:
 
         for observer in self.observers:
             observer.request_started()
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_request_id)
-            except Exception:
-                # A bug, not a client error: log it once, with the request's id,
-                # and tell the client nothing about it.
-                access_log.exception("unhandled error", path=scope["path"])
-                if response_started:
-                    raise
-                await _send_problem(scope, send_with_request_id, 500)
-            finally:
-                seconds = time.perf_counter() - started
-                # The template groups requests for dashboards and metrics;
-                # unmatched paths have none, so arbitrary URLs cannot explode them.
-                route = self.route_template(scope)
-                for observer in self.observers:
-                    observer.request_finished(method, route, status, seconds)
-                if status >= 400 or scope["path"] not in _QUIET_PATHS:
-                    access_log.info(
-                        "request",
-                        method=method,
-                        path=scope["path"],
-                        route=route,
-                        status=status,
-                        duration_ms=round(seconds * 1000, 2),
-                        client=scope["client"][0] if scope.get("client") else None,
-                    )
+        # Reset, not unbound, afterwards: cheaper than bound_contextvars(), which
+        # copies the whole context to save what it overwrites.
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # A bug, not a client error: log it once, with the request's id,
+            # and tell the client nothing about it.
+            self.access_log.exception("unhandled error", path=scope["path"])
+            if response_started:
+                raise
+            await _send_problem(scope, send_with_request_id, 500)
+        finally:
+            seconds = time.perf_counter() - started
+            # The template groups requests for dashboards and metrics;
+            # unmatched paths have none, so arbitrary URLs cannot explode them.
+            route = self.route_template(scope)
+            for observer in self.observers:
+                observer.request_finished(method, route, status, seconds)
+            if status >= 400 or scope["path"] not in _QUIET_PATHS:
+                self.access_log.info(
+                    "request",
+                    method=method,
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(seconds * 1000, 2),
+                    client=scope["client"][0] if scope.get("client") else None,
+                )
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 class RequestBodyTooLarge(HTTPException):
