@@ -437,32 +437,35 @@ def targets_report(best: Mapping[Key, WrkResult], errors: Mapping[Key, int]) -> 
                 found.append(result.requests_per_second / base.requests_per_second)
         return found
 
-    read_vs_naive = ratios("read one item", NAIVE)
-    list_vs_naive = ratios("list a page", NAIVE)
-    create_vs_naive = ratios("create an item", NAIVE)
-    read_vs_raw = ratios("read one item", "raw Starlette + asyncpg")
-    trivial = ratios("/livez", "bare FastAPI")
-    database = ratios("read one item", "bare FastAPI")
+    # (label, workload, baseline, bound, at least or at most): a ratio of
+    # throughputs, or for the stack the share of the bare app's it loses.
+    ratio_targets = (
+        ("read one item vs the naive app", "read one item", NAIVE, 1.0, True),
+        ("list a page vs the naive app", "list a page", NAIVE, 1.0, True),
+        ("create an item vs the naive app", "create an item", NAIVE, 1.0, True),
+        ("read path vs raw ceiling", "read one item", "raw Starlette + asyncpg", 0.40, True),
+        ("stack cost, trivial route (/livez)", "/livez", "bare FastAPI", 0.15, False),
+        ("stack cost, database route", "read one item", "bare FastAPI", 0.05, False),
+    )
+    rows = []
+    for label, workload, baseline, bound, at_least in ratio_targets:
+        found = ratios(workload, baseline)
+        if at_least:
+            shown = [f">= {bound:.2f}x", _span(found, "{:.2f}x"), verdict(found, at_least=bound)]
+        else:
+            found = [1 - value for value in found]
+            shown = [f"<= {bound:.0%}", _span(found, "{:.0%}"), verdict(found, at_most=bound)]
+        rows.append([label, *shown])
     most = max(connections for *_, connections in best)
     failures = sum(count for key, count in errors.items() if key[3] == most)
-    stack_trivial = [1 - r for r in trivial]
-    stack_database = [1 - r for r in database]
-    rows = [
-        ["read one item vs the naive app", ">= 1.00x", _span(read_vs_naive, "{:.2f}x"),
-         verdict(read_vs_naive, at_least=1.0)],
-        ["list a page vs the naive app", ">= 1.00x", _span(list_vs_naive, "{:.2f}x"),
-         verdict(list_vs_naive, at_least=1.0)],
-        ["create an item vs the naive app", ">= 1.00x", _span(create_vs_naive, "{:.2f}x"),
-         verdict(create_vs_naive, at_least=1.0)],
-        ["read path vs raw ceiling", ">= 0.40x", _span(read_vs_raw, "{:.2f}x"),
-         verdict(read_vs_raw, at_least=0.40)],
-        ["stack cost, trivial route (/livez)", "<= 15%", _span(stack_trivial, "{:.0%}"),
-         verdict(stack_trivial, at_most=0.15)],
-        ["stack cost, database route", "<= 5%", _span(stack_database, "{:.0%}"),
-         verdict(stack_database, at_most=0.05)],
-        [f"errors or timeouts at {most} connections", "0", str(failures),
-         verdict([failures], at_most=0)],
-    ]  # fmt: skip
+    rows.append(
+        [
+            f"errors or timeouts at {most} connections",
+            "0",
+            str(failures),
+            verdict([failures], at_most=0),
+        ]
+    )
     return [
         markdown_table(
             [
