@@ -23,7 +23,7 @@ class ItemReader:
     async def get(self, item_id: int) -> ItemRead:
         row = await self.items.get(item_id)
         if row is None:
-            raise NotFoundError(f"Item {item_id} does not exist.")
+            raise _missing(item_id)
         return ItemRead.model_validate(row)
 
     async def page(self, *, limit: int, after: int | None) -> ItemPage:
@@ -48,9 +48,13 @@ class ItemService:
     async def delete(self, item_id: int) -> None:
         item = await self.items.get(item_id)
         if item is None:
-            raise NotFoundError(f"Item {item_id} does not exist.")
+            raise _missing(item_id)
         await self.items.delete(item)
         await self.session.commit()
+
+
+def _missing(item_id: int) -> NotFoundError:
+    return NotFoundError(f"Item {item_id} does not exist.")
 
 
 # async, though they await nothing: FastAPI runs a plain def in a worker thread.
