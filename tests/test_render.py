@@ -127,6 +127,7 @@ def test_optional_files_follow_the_answers(project: Project) -> None:
     assert (project.path / "alembic.ini").exists() == has_database
     assert (project.path / "migrations").exists() == has_database
     assert (project.path / "src" / project.package / "db.py").exists() == has_database
+    assert (project.path / "src" / project.package / "pool.py").exists() == has_database
     assert (project.path / "docs/capacity.md").exists() == has_database
     has_server = answers.get("database") in ("postgresql", "mysql")
     has_queue = answers.get("queue", "none") != "none"

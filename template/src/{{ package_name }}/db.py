@@ -32,6 +32,7 @@ from sqlalchemy.types import TypeEngine
 
 from . import dialect
 from .errors import ServiceUnavailableError, describe
+from .pool import FairAsyncPool
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         options["poolclass"] = NullPool
     else:
         options |= {
+            "poolclass": FairAsyncPool,
             "pool_size": settings.db_pool_size,
             "max_overflow": settings.db_max_overflow,
             "pool_timeout": settings.db_pool_timeout,
