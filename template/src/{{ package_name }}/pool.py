@@ -95,3 +95,5 @@ class FairAsyncPool(AsyncAdaptedQueuePool):
     """AsyncAdaptedQueuePool (sizes, overflow, timeout, recycle) with a queue that keeps order."""
 
     _queue_class = _HandoffAdaptedQueue
+    # Its log lines under SQLAlchemy's name, where logging settings for "sqlalchemy.pool" find them.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
