@@ -1,14 +1,15 @@
 """CPU time per request, driven in-process: the generated service against the naive and raw apps.
 
-    uv run python -m bench.inprocess [--batches 25] [--requests 200] [--concurrency 4]
-                                     [--project DIR] [--postgres DSN]
+    uv run python -m bench.inprocess [--processes 3] [--batches 8] [--requests 200]
+                                     [--concurrency 4] [--project DIR] [--postgres DSN]
 
 wrk on two shared cores measures the machine's load as much as the server: here
 each app runs in a process of its own, is called through httpx's ASGI
 transport (no sockets, no HTTP parsing: the same for every app), and reports
 time.process_time() per request over each batch. The processes take turns,
 batch by batch, so drift on a busy machine hits them alike; the ratios are the
-medians of the per-batch ratios. The apps, on one PostgreSQL database seeded
+medians of the per-batch ratios, pooled over --processes sets of fresh
+processes (a process's memory layout biases it by several percent for life). The apps, on one PostgreSQL database seeded
 with 10,000 items:
 
   G      the rendered PostgreSQL service as a gunicorn worker runs it
@@ -197,21 +198,30 @@ def measure_cpu(
 ) -> tuple[Samples, dict[str, int]]:
     samples: Samples = {workload: {} for workload in args.workloads}
     errors: dict[str, int] = {}
-    with drivers(project, apps(scratch), env, scratch) as running:
-        for workload in args.workloads:  # warm: pools open, statements prepared, caches full
-            for driver in running:
-                driver.run(workload, args.requests, args.concurrency)
-        for number in range(args.batches):
-            for workload in args.workloads:
-                # Interleaved, and rotated, so no app always runs right after another.
-                for driver in running[number % len(running) :] + running[: number % len(running)]:
-                    result = driver.run(workload, args.requests, args.concurrency)
-                    name = driver.app.name
-                    samples[workload].setdefault(name, []).append(
-                        result["cpu_seconds"] / result["requests"]
-                    )
-                    errors[name] = errors.get(name, 0) + int(result["errors"])
-            print(f"  batch {number + 1}/{args.batches}", file=sys.stderr)
+    # One process's memory layout makes it a few percent faster or slower than
+    # the next one running the same code, for its whole life: batches from
+    # several sets of fresh processes are pooled, so no one draw decides.
+    for process_set in range(args.processes):
+        with drivers(project, apps(scratch), env, scratch) as running:
+            for workload in args.workloads:  # warm: pools open, statements prepared, caches full
+                for driver in running:
+                    driver.run(workload, args.requests, args.concurrency)
+            for number in range(args.batches):
+                for workload in args.workloads:
+                    # Interleaved, and rotated, so no app always runs right after another.
+                    turn = number % len(running)
+                    for driver in running[turn:] + running[:turn]:
+                        result = driver.run(workload, args.requests, args.concurrency)
+                        name = driver.app.name
+                        samples[workload].setdefault(name, []).append(
+                            result["cpu_seconds"] / result["requests"]
+                        )
+                        errors[name] = errors.get(name, 0) + int(result["errors"])
+                print(
+                    f"  processes {process_set + 1}/{args.processes}, "
+                    f"batch {number + 1}/{args.batches}",
+                    file=sys.stderr,
+                )
     return samples, errors
 
 
@@ -361,7 +371,10 @@ def _percent(value: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=25)
+    parser.add_argument("--batches", type=int, default=8, help="per set of processes")
+    parser.add_argument(
+        "--processes", type=int, default=3, help="sets of fresh processes, one per app each"
+    )
     parser.add_argument("--requests", type=int, default=200, help="per batch")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight per app")
     parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
@@ -386,8 +399,9 @@ def main() -> None:
             trips = count_round_trips(project, env, scratch, args.count) if args.count else {}
     lines += [
         (
-            f"{args.batches} interleaved batches of {args.requests} requests per app and "
-            f"workload, {args.concurrency} in flight; {SEEDED_ITEMS} items seeded."
+            f"{args.processes} sets of fresh processes, each driven for {args.batches} "
+            f"interleaved batches of {args.requests} requests per app and workload, "
+            f"{args.concurrency} in flight; {SEEDED_ITEMS} items seeded."
         ),
         "",
         *report(samples, errors, trips),
