@@ -67,6 +67,7 @@ from bench.service import (
 )
 
 DRIVER = ROOT / "bench" / "inprocess_driver.py"
+STACK_DRIVER = ROOT / "bench" / "stack_driver.py"
 NULL_APP_MODULE = """
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -225,6 +226,55 @@ def measure_cpu(
     return samples, errors
 
 
+def measure_stack(
+    project: Path, env: Mapping[str, str], scratch: Path, requests: int
+) -> dict[str, float]:
+    """CPU µs the stack alone adds per request, with G's metrics (files) and K's (memory)."""
+    found = {}
+    for name, multiprocess in (("G", True), ("K", False)):
+        own = {**os.environ, **env}
+        own.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        if multiprocess:
+            directory = scratch / "prometheus-stack"
+            directory.mkdir(exist_ok=True)
+            own["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        result = subprocess.run(
+            [venv(project, "python"), str(STACK_DRIVER), str(requests)],
+            cwd=project,
+            env=own,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found[name] = float(json.loads(result.stderr.splitlines()[-1])["stack_us"])
+    return found
+
+
+def stack_report(samples: Samples, stack: Mapping[str, float]) -> list[str]:
+    """The stack alone against the read it wraps: bare's read, less the driver's own cost."""
+    read = samples.get("read", {})
+    if not stack or "bare" not in read or "null" not in read:
+        return []
+    wrapped = (median(read["bare"]) - median(read["null"])) * 1e6
+    shares = {name: stack[name] / wrapped for name in ("G", "K")}
+    rows = [
+        [name, f"{stack[name]:.1f}", f"{wrapped:.0f}", _percent(shares[name])] for name in shares
+    ]
+    return [
+        (
+            "The stack alone (bench/stack_driver.py: request id, access line, body rules and "
+            "the Prometheus observer around an endpoint that answers at once, called directly), "
+            "against the read it wraps (bare's, less the driver's own cost):"
+        ),
+        "",
+        markdown_table(["metrics as", "stack µs", "read µs", "share"], rows),
+        "",
+        "Stack cost on the read, measured alone (<= 5%): "
+        + f"{verdict(list(shares.values()), at_most=0.05)}.",
+        "",
+    ]
+
+
 def paired(samples: Mapping[str, list[float]], app: str, baseline: str) -> float | None:
     """Median over batches of baseline CPU / app CPU: above 1.0, the app is the cheaper."""
     if app not in samples or baseline not in samples:
@@ -378,6 +428,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per batch")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight per app")
     parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
+    parser.add_argument(
+        "--stack-requests", type=int, default=20_000, help="per measure of the stack alone"
+    )
     parser.add_argument("--count", type=int, default=100, help="requests per round-trip count")
     parser.add_argument("--project", type=Path, help="a rendered gunicorn + PostgreSQL service")
     parser.add_argument(
@@ -396,6 +449,7 @@ def main() -> None:
             env = environment(project, dsn, scratch)
             migrate_and_seed(project, dsn, env)
             samples, errors = measure_cpu(project, env, scratch, args)
+            stack = measure_stack(project, env, scratch, args.stack_requests)
             trips = count_round_trips(project, env, scratch, args.count) if args.count else {}
     lines += [
         (
@@ -405,6 +459,7 @@ def main() -> None:
         ),
         "",
         *report(samples, errors, trips),
+        *stack_report(samples, stack),
         f"Load average after the run: {load_average()}.",
         "",
     ]

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from bench.common import WrkResult, format_ratio, markdown_table, parse_wrk, ratio
-from bench.inprocess import overhead, paired
+from bench.inprocess import overhead, paired, stack_report
 from bench.pgcount import SSL_REQUEST, ClientStream
 from bench.service import NAIVE, Key, targets_report
 
@@ -124,3 +124,14 @@ def test_inprocess_ratios_are_medians_of_paired_batches() -> None:
     assert paired(samples, "G", "N") == 1.0  # N/G per batch: 1.0, 1.5, 0.5
     assert overhead(samples, "G", "N") == 0.0  # G/N - 1: 0.0, -0.33, 1.0
     assert paired(samples, "G", "R") is None
+
+
+def test_the_stack_alone_is_priced_against_the_read_it_wraps() -> None:
+    # bare's read 1000 µs less the driver's 200: the stack's 40 µs is 5%, 48 µs is 6%.
+    samples = {"read": {"bare": [1e-3, 1e-3], "null": [2e-4, 2e-4]}}
+    lines = stack_report(samples, {"G": 48.0, "K": 40.0})
+    text = "\n".join(lines)
+    assert "| G | 48.0 | 800 | +6% |" in text
+    assert "| K | 40.0 | 800 | +5% |" in text
+    assert lines[-2].endswith("**not met**.")
+    assert stack_report({"read": {}}, {"G": 1.0, "K": 1.0}) == []
