@@ -81,14 +81,17 @@ def test_targets_read_off_the_worst_case() -> None:
         best[("kubernetes target", 1, "/livez", connections)] = wrk_result(1800)
     best[("kubernetes target", 1, "read one item", 64)] = wrk_result(450)
     best[("kubernetes target", 1, "read one item", 256)] = wrk_result(400)
-    errors = dict.fromkeys(best, 0) | {("kubernetes target", 1, "read one item", 256): 3}
+    errors = dict.fromkeys(best, 0) | {
+        ("kubernetes target", 1, "read one item", 256): 3,
+        ("raw Starlette + asyncpg", 1, "read one item", 256): 5,  # a baseline's: not counted
+    }
     table = targets_report(best, errors)[0]
     assert "| read one item vs the naive app | >= 1.00x | 1.00x to 1.12x |" in table
     assert "| list a page vs the naive app | >= 1.00x | n/a |" in table
     assert "| read path vs raw ceiling | >= 0.40x | 0.40x to 0.45x |" in table
     assert "| stack cost, trivial route (/livez) | <= 15% | 10% |" in table
     assert "| stack cost, database route | <= 5% | 10% to 20% |" in table
-    assert "| errors or timeouts at 256 connections | 0 | 3 |" in table
+    assert "| errors or timeouts at 256 connections (G and K) | 0 | 3 |" in table
 
 
 def message(kind: bytes, body: bytes) -> bytes:
