@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import memoized_property
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
-_T = TypeVar("_T")
 
-
-class HandoffQueue(Generic[_T]):
+class HandoffQueue:
     """The asyncio.Queue interface SQLAlchemy's pool uses, with items handed to waiters in order.
 
     Items are kept only while nobody waits: so whatever is idle may be taken
-    at once (get_nowait included) without jumping the line.
+    at once (get_nowait included) without jumping the line. The items are the
+    pool's connection records, which the pool hands over untyped; not a
+    generic class, so the file reads the same on Python 3.11 (no type
+    parameters) as on 3.12 and 3.13 (whose linters ask for them).
     """
 
     def __init__(self, maxsize: int, *, lifo: bool) -> None:
@@ -36,8 +37,8 @@ class HandoffQueue(Generic[_T]):
         # LIFO (DB_POOL_USE_LIFO) reuses the most recent connection, letting
         # the others idle out; FIFO spreads the use over all of them.
         self.lifo = lifo
-        self._idle: deque[_T] = deque()
-        self._waiters: deque[asyncio.Future[_T]] = deque()
+        self._idle: deque[Any] = deque()
+        self._waiters: deque[asyncio.Future[Any]] = deque()
 
     def qsize(self) -> int:
         return len(self._idle)
@@ -48,7 +49,7 @@ class HandoffQueue(Generic[_T]):
     def full(self) -> bool:
         return 0 < self.maxsize <= len(self._idle)
 
-    def put_nowait(self, item: _T) -> None:
+    def put_nowait(self, item: Any) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():  # one that gave up (DB_POOL_TIMEOUT) is skipped
@@ -58,19 +59,19 @@ class HandoffQueue(Generic[_T]):
             raise asyncio.QueueFull
         self._idle.append(item)
 
-    async def put(self, item: _T) -> None:
+    async def put(self, item: Any) -> None:
         # The pool never blocks on a return: it closes a connection there is no room for.
         self.put_nowait(item)
 
-    def get_nowait(self) -> _T:
+    def get_nowait(self) -> Any:
         if not self._idle:
             raise asyncio.QueueEmpty
         return self._idle.pop() if self.lifo else self._idle.popleft()
 
-    async def get(self) -> _T:
+    async def get(self) -> Any:
         if self._idle:  # nobody is waiting, or the item would have gone to them
             return self.get_nowait()
-        waiter: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
             return await waiter
@@ -88,7 +89,7 @@ class _HandoffAdaptedQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
     @memoized_property
     def _queue(self) -> Any:
         # Created on first use, inside the event loop, as SQLAlchemy's own is.
-        return HandoffQueue[ConnectionPoolEntry](self.maxsize, lifo=self.use_lifo)
+        return HandoffQueue(self.maxsize, lifo=self.use_lifo)
 
 
 class FairAsyncPool(AsyncAdaptedQueuePool):
