@@ -9,8 +9,8 @@ transport (no sockets, no HTTP parsing: the same for every app), and reports
 time.process_time() per request over each batch. The processes take turns,
 batch by batch, so drift on a busy machine hits them alike; the ratios are the
 medians of the per-batch ratios, pooled over --processes sets of fresh
-processes (a process's memory layout biases it by several percent for life). The apps, on one PostgreSQL database seeded
-with 10,000 items:
+processes (a process's memory layout biases it by several percent for life).
+The apps, on one PostgreSQL database seeded with 10,000 items:
 
   G      the rendered PostgreSQL service as a gunicorn worker runs it
          (production settings, INFO access lines to a file, metrics in
