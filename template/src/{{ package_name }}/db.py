@@ -251,11 +251,15 @@ class PrePing:
 _IDLE_SINCE = "idle_since"
 
 
-def database_unavailable(error: exc.DBAPIError) -> bool:
+def database_unavailable(error: Exception) -> bool:
     """Whether the error is the database's state (503) rather than a bug (500)."""
-    if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
-        return True
-    return dialect.unavailable(error)
+    if isinstance(error, exc.DBAPIError):
+        if isinstance(error, exc.OperationalError | exc.InterfaceError):
+            return True
+        return error.connection_invalidated or dialect.unavailable(error)
+    # Refused, or no answer in time, before the driver had a say (OSError); or
+    # the driver's own error, where SQLAlchemy lets one through (dialect.py).
+    return isinstance(error, OSError) or dialect.driver_unavailable(error)
 
 
 def _unavailable(detail: str, error: BaseException, retry_after: int) -> ServiceUnavailableError:
@@ -306,12 +310,9 @@ async def _unavailable_as_503(database: Database) -> AsyncIterator[None]:
         if database.on_pool_timeout is not None:
             database.on_pool_timeout()
         raise _unavailable("The database connection pool is exhausted.", error, 1) from error
-    except exc.DBAPIError as error:
+    except Exception as error:
         if not database_unavailable(error):
-            raise
-        database.failed_at = time.monotonic()
-        raise _unavailable("The database is unavailable.", error, 5) from error
-    except OSError as error:  # refused, or no answer in time, before the driver had a say
+            raise  # a bug, or the service's own error (a 404, a 409)
         database.failed_at = time.monotonic()
         raise _unavailable("The database is unavailable.", error, 5) from error
 

@@ -51,11 +51,11 @@ async def process_item(sessions: async_sessionmaker[AsyncSession], item_id: int)
             # execute() is typed as returning a Result; an UPDATE's has a rowcount.
             changed = result.rowcount > 0  # type: ignore[attr-defined]
             exists = changed or await session.get(Item, item_id) is not None
-    except exc.DBAPIError as error:
+    except exc.TimeoutError as error:  # no free connection in the pool
+        raise TransientJobError("the database is unavailable") from error
+    except Exception as error:
         if not database_unavailable(error):
             raise
-        raise TransientJobError("the database is unavailable") from error
-    except (OSError, exc.TimeoutError) as error:
         raise TransientJobError("the database is unavailable") from error
     if not exists:
         # Deleted after it was enqueued: nothing to do, and nothing to retry.
