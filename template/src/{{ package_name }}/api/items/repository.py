@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -20,6 +20,12 @@ BY_ID = select(ITEMS).where(ITEMS.c.id == bindparam("item_id"))
 # Keyset pagination: an index range scan, however deep the page.
 FIRST_PAGE = select(ITEMS).order_by(ITEMS.c.id).limit(bindparam("limit"))
 PAGE_AFTER = FIRST_PAGE.where(ITEMS.c.id > bindparam("after"))
+# Writes are Core statements too, in the session's transaction: an INSERT or
+# a DELETE that names its row needs no object loaded, tracked and flushed,
+# which is most of what session.add() and session.delete() cost. (Use the
+# session's own add() for an object graph that the unit of work should order.)
+INSERT_ITEM = insert(Item)
+DELETE_BY_ID = delete(Item).where(Item.id == bindparam("item_id"))
 
 
 class ItemQueries:
@@ -40,22 +46,30 @@ class ItemQueries:
 
 
 class ItemRepository:
-    """The writes, on the request's session: entities, in its unit of work."""
+    """The writes, in the request's session and its transaction; the service commits."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, item_id: int) -> Item | None:
-        return await self.session.get(Item, item_id)
-
-    async def add(self, item: Item) -> Item:
-        self.session.add(item)
+    async def add(self, *, name: str, description: str | None) -> Item:
+        """The new item, as stored; the session does not track it."""
+        connection = await self.session.connection()  # the session's, in its transaction
         try:
-            await self.session.flush()
+            result = await connection.execute(
+                INSERT_ITEM, {"name": name, "description": description}
+            )
         except IntegrityError as error:
             # The unique constraint decides, so two concurrent creates cannot both win.
-            raise ConflictError(f"An item named {item.name!r} already exists.") from error
-        return item
+            raise ConflictError(f"An item named {name!r} already exists.") from error
+        # The values sent, created_at's default among them, and the new id: no
+        # read-back, and no RETURNING beyond the id (MySQL has none). One row
+        # inserted, so one dict and one key (executemany's are lists).
+        values = cast(dict[str, Any], result.last_inserted_params())
+        key = cast(Row[Any], result.inserted_primary_key)
+        return Item(**values, id=key.id)
 
-    async def delete(self, item: Item) -> None:
-        await self.session.delete(item)
+    async def delete(self, item_id: int) -> bool:
+        """Whether the item existed: one statement, no SELECT before it."""
+        connection = await self.session.connection()
+        result = await connection.execute(DELETE_BY_ID, {"item_id": item_id})
+        return result.rowcount == 1

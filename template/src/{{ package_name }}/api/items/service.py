@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ...db import ReadConnectionDep, SessionDep
 from ...errors import NotFoundError
-from .models import Item
 from .repository import ItemQueries, ItemRepository
 from .schemas import ItemCreate, ItemPage, ItemRead
 
@@ -41,15 +40,13 @@ class ItemService:
         self.items = ItemRepository(session)
 
     async def create(self, data: ItemCreate) -> ItemRead:
-        item = await self.items.add(Item(name=data.name, description=data.description))
+        item = await self.items.add(name=data.name, description=data.description)
         await self.session.commit()
         return ItemRead.model_validate(item)
 
     async def delete(self, item_id: int) -> None:
-        item = await self.items.get(item_id)
-        if item is None:
+        if not await self.items.delete(item_id):
             raise _missing(item_id)
-        await self.items.delete(item)
         await self.session.commit()
 
 
