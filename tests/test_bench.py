@@ -3,12 +3,18 @@ are run by hand (README) and never timed in tests."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import time
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 
 from bench.common import WrkResult, format_ratio, markdown_table, parse_wrk, ratio
 from bench.inprocess import overhead, paired, stack_report
+from bench.inprocess_driver import StackClock
 from bench.pgcount import SSL_REQUEST, ClientStream
 from bench.service import NAIVE, Key, targets_report
 
@@ -129,12 +135,56 @@ def test_inprocess_ratios_are_medians_of_paired_batches() -> None:
     assert paired(samples, "G", "R") is None
 
 
-def test_the_stack_alone_is_priced_against_the_read_it_wraps() -> None:
+def test_the_stack_timed_in_place_is_priced_against_the_request_it_wraps() -> None:
     # bare's read 1000 µs less the driver's 200: the stack's 40 µs is 5%, 48 µs is 6%.
-    samples = {"read": {"bare": [1e-3, 1e-3], "null": [2e-4, 2e-4]}}
-    lines = stack_report(samples, {"G": 48.0, "K": 40.0})
+    samples = {
+        "read": {"bare": [1e-3, 1e-3], "null": [2e-4, 2e-4]},
+        "livez": {"bare": [3e-4], "null": [2e-4]},
+    }
+    stack = {"read": {"G": [48.0, 47.0, 49.0], "K": [40.0]}, "livez": {"G": [10.0], "K": [20.0]}}
+    lines = stack_report(samples, stack)
     text = "\n".join(lines)
-    assert "| G | 48.0 | 800 | +6% |" in text
-    assert "| K | 40.0 | 800 | +5% |" in text
-    assert lines[-2].endswith("**not met**.")
-    assert stack_report({"read": {}}, {"G": 1.0, "K": 1.0}) == []
+    assert "| read one item | G | 48.0 | 800 | +6% |" in text
+    assert "| read one item | K | 40.0 | 800 | +5% |" in text
+    assert "| /livez | K | 20.0 | 100 | +20% |" in text
+    assert lines[-2] == (
+        "Stack cost timed in place: /livez (<= 15%): **not met**; "
+        "read one item (<= 5%): **not met**."
+    )
+    assert stack_report({"read": {}}, {}) == []
+
+
+def test_the_stack_clock_times_the_middleware_s_own_code_not_the_app_s() -> None:
+    now = 0
+
+    def tick(by: int) -> None:
+        nonlocal now
+        now += by
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        tick(1_000)  # the app's own work, inside the middleware
+        await asyncio.sleep(0)
+
+    class RequestContextMiddleware:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            tick(30)  # the middleware's own work, around the app
+            await self.app(scope, receive, send)
+            tick(20)
+
+    service = SimpleNamespace(user_middleware=[SimpleNamespace(cls=RequestContextMiddleware)])
+    clock = StackClock()
+    assert clock.install(service)
+    assert not StackClock().install(SimpleNamespace(user_middleware=[]))
+    middleware = service.user_middleware[0].cls(app)
+
+    async def serve() -> None:
+        await asyncio.gather(*(middleware({"type": "http"}, None, None) for _ in range(3)))
+        await middleware({"type": "lifespan"}, None, None)
+
+    with patch.object(time, "perf_counter_ns", lambda: now):
+        asyncio.run(serve())
+    assert clock.requests == 3
+    assert clock.own_ns == 3 * 50  # the lifespan is not a request, and lasts as long as the process
