@@ -51,10 +51,9 @@ async def process_item(sessions: async_sessionmaker[AsyncSession], item_id: int)
             # execute() is typed as returning a Result; an UPDATE's has a rowcount.
             changed = result.rowcount > 0  # type: ignore[attr-defined]
             exists = changed or await session.get(Item, item_id) is not None
-    except exc.TimeoutError as error:  # no free connection in the pool
-        raise TransientJobError("the database is unavailable") from error
     except Exception as error:
-        if not database_unavailable(error):
+        # No free connection in the pool (TimeoutError), or the database's own state.
+        if not (isinstance(error, exc.TimeoutError) or database_unavailable(error)):
             raise
         raise TransientJobError("the database is unavailable") from error
     if not exists:
